@@ -1,0 +1,89 @@
+"""Truncated backpropagation through time: two ways to cut the gradient.
+
+Legend: N batch size, T time steps, D input size, H hidden size, k truncation length.
+
+- Sliding window (rnn_backward_truncated): every loss L_t is backpropagated
+  through its own last k steps, t, t-1, ..., t-k+1 (Williams & Peng 1990,
+  "BPTT(h; 1)" of Williams & Zipser 1995).
+- Chunks (rnn_backward_chunked): the sequence is cut into pieces of k steps;
+  full BPTT runs inside each piece and the gradient is detached at the cuts,
+  while the hidden state is carried forward. This is what frameworks do
+  (`h = h.detach()` between chunks).
+"""
+import numpy as np
+
+from ._validate import _check_truncation
+from .rnn import rnn_backward
+
+
+def rnn_backward_truncated(dh, cache, k):
+    """Sliding-window truncated BPTT: L_t is backpropagated through k steps only.
+
+    The signal of L_t passes through steps t, t-1, ..., max(0, t-k+1) and is
+    then dropped; dh0 receives it only when the window reaches step 0
+    (t <= k-1). With k >= T this is rnn_backward. Work is O(T k), done as T
+    batched steps over the (at most k) signals that are alive at once.
+
+    Inputs:
+    - dh: array of shape (N, T, H), dL/dh_t from the output at each step
+    - cache: the sequence cache (x, h0, Wx, Wh, h) of rnn_forward
+    - k: int >= 1, the truncation length
+
+    Returns (dx, dh0, dWx, dWh, db) with the shapes of rnn_backward:
+    (N, T, D), (N, H), (D, H), (H, H), (H,).
+    """
+    dh, (x, h0, Wx, Wh, h), k = _check_truncation(dh, cache, k)
+    N, T, H = h.shape
+    D = x.shape[2]
+    K = min(k, T)                             # no more than K losses are alive at any step
+    dtanh = 1 - h ** 2                        # tanh'(a_s), (N, T, H)
+    da = np.empty((N, T, H))                  # dL/da_s summed over the live losses
+    live = np.zeros((K, N, H))                # live[j] = dL_{s+j}/dh_s within L_{s+j}'s window
+    for s in reversed(range(T)):
+        live[0] = dh[:, s]                    # L_s starts at its own step
+        da_live = live * dtanh[:, s]          # through tanh, one signal per live loss, (K, N, H)
+        da[:, s] = da_live.sum(axis=0)
+        dh_prev = da_live @ Wh.T              # into h_{s-1}
+        if s == 0:
+            dh0 = dh_prev.sum(axis=0)         # windows that reach step 0 end in h0
+        live[1:] = dh_prev[:-1]               # L_{s+K-1} has had its k steps: dropped
+    h_prev = np.concatenate([h0[:, None], h[:, :-1]], axis=1)   # h_{s-1} for every s
+    dx = da @ Wx.T
+    dWx = x.reshape(N * T, D).T @ da.reshape(N * T, H)
+    dWh = h_prev.reshape(N * T, H).T @ da.reshape(N * T, H)
+    db = da.sum(axis=(0, 1))
+    return dx, dh0, dWx, dWh, db
+
+
+def rnn_backward_chunked(dh, cache, k):
+    """Chunked truncated BPTT, as in deep-learning frameworks.
+
+    The steps are cut into chunks [0, k), [k, 2k), ... counted from t = 0 (the
+    last may be shorter). Each chunk gets full BPTT, starting from the hidden
+    state carried in from the previous chunk; no gradient crosses a chunk
+    boundary, so dh0 receives the signal of the first chunk only. O(T) work.
+
+    Inputs:
+    - dh: array of shape (N, T, H), dL/dh_t from the output at each step
+    - cache: the sequence cache (x, h0, Wx, Wh, h) of rnn_forward
+    - k: int >= 1, the chunk length
+
+    Returns (dx, dh0, dWx, dWh, db) with the shapes of rnn_backward:
+    (N, T, D), (N, H), (D, H), (H, H), (H,).
+    """
+    dh, (x, h0, Wx, Wh, h), k = _check_truncation(dh, cache, k)
+    N, T, H = h.shape
+    dx = np.empty(x.shape)
+    dWx, dWh, db = np.zeros(Wx.shape), np.zeros((H, H)), np.zeros(H)
+    for start in range(0, T, k):
+        stop = min(start + k, T)
+        h_start = h0 if start == 0 else h[:, start - 1]      # the carried (detached) state
+        chunk_cache = (x[:, start:stop], h_start, Wx, Wh, h[:, start:stop])
+        dx_c, dh_start, dWx_c, dWh_c, db_c = rnn_backward(dh[:, start:stop], chunk_cache)
+        dx[:, start:stop] = dx_c
+        dWx += dWx_c                          # weights are shared: chunks add up
+        dWh += dWh_c
+        db += db_c
+        if start == 0:
+            dh0 = dh_start                    # later chunks' dh_start is cut off (detached)
+    return dx, dh0, dWx, dWh, db
