@@ -105,6 +105,11 @@ def _check_sequence_cache(cache):
     return out, sizes
 
 
+def _check_cache(cache):
+    """The sequence cache (x, h0, Wx, Wh, h), checked."""
+    return _check_sequence_cache(cache)[0]
+
+
 def _check_backward(dh, cache):
     """dh (N, T, H) matching the sequence cache."""
     cache, sizes = _check_sequence_cache(cache)

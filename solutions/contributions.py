@@ -24,7 +24,8 @@ def gradient_contributions(dh, cache):
     - C: array of shape (T, T); C[t, s] is the Frobenius norm of the term that
       L_t deposits at step s, and 0 for s > t
     """
-    dh, (x, h0, Wx, Wh, h) = _check_backward(dh, cache)
+    dh, cache = _check_backward(dh, cache)
+    x, h0, Wx, Wh, h = cache
     N, T, H = h.shape
     dtanh = 1 - h ** 2                                          # tanh'(a_s), (N, T, H)
     h_prev = np.concatenate([h0[:, None], h[:, :-1]], axis=1)   # h_{s-1} for every s

@@ -70,7 +70,8 @@ def rnn_step_backward(dh_next, cache):
     - dWh: array of shape (H, H)
     - db: array of shape (H,)
     """
-    dh_next, (x_t, h_prev, Wx, Wh, h_next) = _check_step_cache(dh_next, cache)
+    dh_next, cache = _check_step_cache(dh_next, cache)
+    x_t, h_prev, Wx, Wh, h_next = cache
     da = dh_next * (1 - h_next ** 2)       # through tanh: tanh'(a) = 1 - tanh(a)^2 = 1 - h_next^2
     dx_t = da @ Wx.T                       # a = x_t @ Wx + ...     -> dL/dx_t
     dh_prev = da @ Wh.T                    # a = ... + h_prev @ Wh  -> dL/dh_prev
@@ -94,7 +95,8 @@ def rnn_backward(dh, cache):
     - dWx: array of shape (D, H), dWh: array of shape (H, H), db: array of shape (H,),
       each summed over all time steps (the weights are shared by every step)
     """
-    dh, (x, h0, Wx, Wh, h) = _check_backward(dh, cache)
+    dh, cache = _check_backward(dh, cache)
+    x, h0, Wx, Wh, h = cache
     N, T, H = h.shape
     D = x.shape[2]
     dtanh = 1 - h ** 2                     # tanh'(a_t) for every step, (N, T, H)

@@ -32,7 +32,8 @@ def rnn_backward_truncated(dh, cache, k):
     Returns (dx, dh0, dWx, dWh, db) with the shapes of rnn_backward:
     (N, T, D), (N, H), (D, H), (H, H), (H,).
     """
-    dh, (x, h0, Wx, Wh, h), k = _check_truncation(dh, cache, k)
+    dh, cache, k = _check_truncation(dh, cache, k)
+    x, h0, Wx, Wh, h = cache
     N, T, H = h.shape
     D = x.shape[2]
     K = min(k, T)                             # no more than K losses are alive at any step
@@ -71,7 +72,8 @@ def rnn_backward_chunked(dh, cache, k):
     Returns (dx, dh0, dWx, dWh, db) with the shapes of rnn_backward:
     (N, T, D), (N, H), (D, H), (H, H), (H,).
     """
-    dh, (x, h0, Wx, Wh, h), k = _check_truncation(dh, cache, k)
+    dh, cache, k = _check_truncation(dh, cache, k)
+    x, h0, Wx, Wh, h = cache
     N, T, H = h.shape
     dx = np.empty(x.shape)
     dWx, dWh, db = np.zeros(Wx.shape), np.zeros((H, H)), np.zeros(H)

@@ -7,7 +7,7 @@ dh_t/dh_{t-1} = diag(1 - h_t^2) @ Wh.T, so dL/dh_s is a product of T-1-s of them
 """
 import numpy as np
 
-from ._validate import _check_last_gradient, _check_sequence_cache, _check_square
+from ._validate import _check_cache, _check_last_gradient, _check_square
 
 
 def step_jacobians(cache):
@@ -21,7 +21,8 @@ def step_jacobians(cache):
       J[n, t][i, j] = d h_t[i] / d h_{t-1}[j] = (1 - h_t[i]^2) Wh[j, i],
       that is diag(1 - h_t^2) @ Wh.T
     """
-    (x, h0, Wx, Wh, h), _ = _check_sequence_cache(cache)
+    cache = _check_cache(cache)
+    x, h0, Wx, Wh, h = cache
     return (1 - h ** 2)[..., :, None] * Wh.T     # row i of Wh.T scaled by tanh'(a_t[i])
 
 
@@ -36,7 +37,8 @@ def gradient_norms_through_time(dh_last, cache):
     - norms: array of shape (T,); norms[s] is the Frobenius norm over the whole
       batch of dL/dh_s, so norms[T-1] = ||dh_last||
     """
-    dh_last, (x, h0, Wx, Wh, h) = _check_last_gradient(dh_last, cache)
+    dh_last, cache = _check_last_gradient(dh_last, cache)
+    x, h0, Wx, Wh, h = cache
     T = h.shape[1]
     norms = np.empty(T)
     dh_s = dh_last
