@@ -1,0 +1,53 @@
+"""Helpers for the course-wide tests: where the notebooks are and what they grade."""
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+COURSE = ROOT / "course"
+SOURCE = COURSE / "source"
+BIN = Path(sys.executable).parent
+
+
+def source_notebooks():
+    """Every instructor notebook, course/source/<assignment>/<name>.ipynb, in course order."""
+    return sorted(SOURCE.glob("*/*.ipynb"))
+
+
+def assignments():
+    return sorted(p.name for p in SOURCE.iterdir() if p.is_dir() and list(p.glob("*.ipynb")))
+
+
+def load(path):
+    return json.loads(Path(path).read_text())
+
+
+def nbgrader_meta(cell):
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def answer_cells(nb):
+    """{grade_id: cell} of the autograded-answer cells (solution, not graded)."""
+    return {nbgrader_meta(c)["grade_id"]: c for c in nb["cells"]
+            if nbgrader_meta(c).get("solution") and not nbgrader_meta(c).get("grade")}
+
+
+def source_text(cell):
+    src = cell["source"]
+    return "".join(src) if isinstance(src, list) else src
+
+
+def copy_course(dest):
+    """A copy of course/ without generated folders, for nbgrader runs that must not touch the repo."""
+    ignore = shutil.ignore_patterns("release", "submitted", "autograded", "feedback",
+                                    "gradebook.db", "autograder_results", ".ipynb_checkpoints")
+    shutil.copytree(COURSE, dest, ignore=ignore)
+    return Path(dest)
+
+
+def nbgrader(course_dir, *args, timeout=600):
+    """Run an nbgrader command from the course root; return the CompletedProcess (never raises)."""
+    return subprocess.run([str(BIN / "nbgrader"), *args], cwd=course_dir, capture_output=True,
+                          text=True, timeout=timeout)
