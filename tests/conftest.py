@@ -108,3 +108,16 @@ def _rel_error(a, b):
 def rel_error():
     """rel_error(a, b): max |a - b| / max(max |a|, max |b|) (0 when both are 0)."""
     return _rel_error
+
+
+def _naive_softmax_loss(scores, y):
+    """-(1/N) sum_{n,t} log(exp(s_y) / sum_v exp(s_v)), straight from the definition (small scores only)."""
+    e = np.exp(scores)
+    p_target = np.take_along_axis(e, y[..., None], axis=2)[..., 0] / e.sum(axis=2)
+    return -np.log(p_target).sum() / scores.shape[0]
+
+
+@pytest.fixture
+def naive_softmax_loss():
+    """naive_softmax_loss(scores (N, T, V), y (N, T)) -> float, overflowing for large scores."""
+    return _naive_softmax_loss
