@@ -1,0 +1,243 @@
+"""The inputs every graded function is checked on, drawn fresh at grading time.
+
+`cases_for(name, seed)` returns a list of `Case`; case i draws its numbers from
+`np.random.default_rng([seed, i])`, so the seed printed in a report rebuilds
+exactly the same inputs (`cases_for(name, seed)[i]`). Only the sizes are ever
+shown to students, never the values.
+
+The sizes are chosen where bugs hide (peers' experience, see NOTES.md):
+D != H (a missing transpose fails) and D == H (it does not), T = 1 and T >= 5,
+N = 1, non-zero h0, T not divisible by k, k = 1, k = T and k > T, clipping
+below and above the threshold and a total of 0, softmax scores near 1e4,
+arrays of 1, 2 and 3 dimensions for the gradient checker.
+
+Weights are drawn so that tanh is neither saturated nor linear (|a| about 1):
+a saturated tanh hides a wrong tanh derivative, a linear one hides a missing one.
+Backward functions get caches built by the reference forward pass, so a wrong
+forward pass of the student's does not cost marks twice.
+
+Legend: N batch, T time steps, D input size, H hidden size, V vocabulary, k truncation length.
+"""
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .specs import random_spec
+
+
+@dataclass
+class Case:
+    """One set of inputs for one graded function.
+
+    label: what the case is about, e.g. "D != H, T not divisible by k";
+    args: the positional arguments, plain data only (float64 arrays, ints,
+      floats, dicts of arrays, tuples of arrays, FunctionSpec);
+    seed: the run seed; index: position in cases_for(name, seed), so
+      np.random.default_rng([seed, index]) drew the values;
+    sizes: the sizes to report, e.g. {"N": 3, "T": 7, "D": 4, "H": 5, "k": 3};
+    expect_error: the name of the exception the contract asks for (e.g.
+      "ValueError"), or None when outputs are expected.
+    """
+    label: str
+    args: tuple
+    seed: int
+    index: int
+    sizes: dict = field(default_factory=dict)
+    expect_error: str = None
+
+    def describe(self):
+        """e.g. "case 2 'T = 1, N = 1' (N=1, T=1, D=3, H=3)": no values."""
+        sizes = ", ".join(f"{k}={v}" for k, v in self.sizes.items())
+        return f"case {self.index} '{self.label}' ({sizes})"
+
+
+# --- drawing RNN inputs -------------------------------------------------------
+
+def _params(rng, D, H):
+    """Wx (D, H), Wh (H, H), b (H,): tanh pre-activations of size about 1, Wh not symmetric."""
+    Wx = rng.normal(scale=0.8 / np.sqrt(D), size=(D, H))
+    Wh = rng.normal(scale=0.9 / np.sqrt(H), size=(H, H))
+    b = rng.normal(scale=0.3, size=H)
+    return Wx, Wh, b
+
+
+def _sequence(rng, N, T, D, H, zero_h0=False):
+    """x (N, T, D), h0 (N, H) (non-zero unless zero_h0), Wx, Wh, b."""
+    x = rng.normal(size=(N, T, D))
+    h0 = np.zeros((N, H)) if zero_h0 else rng.uniform(-0.8, 0.8, size=(N, H))
+    return (x, h0) + _params(rng, D, H)
+
+
+def _sequence_cache(rng, N, T, D, H, zero_h0=False):
+    """The sequence cache (x, h0, Wx, Wh, h), with h from the reference rnn_forward."""
+    from solutions import rnn_forward
+    x, h0, Wx, Wh, b = _sequence(rng, N, T, D, H, zero_h0)
+    return rnn_forward(x, h0, Wx, Wh, b)[1]
+
+
+def _step_cache(rng, N, D, H):
+    """The step cache (x_t, h_prev, Wx, Wh, h_next), with h_next from the reference rnn_step_forward."""
+    from solutions import rnn_step_forward
+    x_t = rng.normal(size=(N, D))
+    h_prev = rng.uniform(-0.8, 0.8, size=(N, H))
+    return rnn_step_forward(x_t, h_prev, *_params(rng, D, H))[1]
+
+
+# --- one builder per graded function: list of (label, sizes, make(rng) -> args[, expect_error]) ---
+
+def _rnn_step_forward():
+    def make(N, D, H):
+        def draw(rng):
+            x_t = rng.normal(size=(N, D))
+            h_prev = rng.uniform(-0.8, 0.8, size=(N, H))
+            return (x_t, h_prev) + _params(rng, D, H)
+        return draw
+    return [("D != H", dict(N=3, D=4, H=5), make(3, 4, 5)),
+            ("N = 1, D == H", dict(N=1, D=3, H=3), make(1, 3, 3)),
+            ("D < H", dict(N=4, D=2, H=6), make(4, 2, 6))]
+
+
+def _rnn_forward():
+    def make(N, T, D, H, zero_h0=False):
+        return lambda rng: _sequence(rng, N, T, D, H, zero_h0)
+    return [("D != H, T >= 5", dict(N=3, T=6, D=4, H=5), make(3, 6, 4, 5)),
+            ("T = 1, N = 1", dict(N=1, T=1, D=3, H=3), make(1, 1, 3, 3)),
+            ("D == H, h0 = 0", dict(N=2, T=5, D=4, H=4), make(2, 5, 4, 4, zero_h0=True)),
+            ("D > H", dict(N=2, T=7, D=6, H=3), make(2, 7, 6, 3))]
+
+
+def _numerical_gradient():
+    def make(kind, shape, h=None):
+        def draw(rng):
+            x = rng.normal(size=shape)
+            spec = random_spec(kind, shape, rng)
+            return (spec, x) if h is None else (spec, x, h)
+        return draw
+    return [("x a matrix, default h", dict(shape=(3, 4)), make("tanh_quartic", (3, 4))),
+            ("x of 3 dimensions", dict(shape=(2, 3, 2)), make("log_sum_exp", (2, 3, 2))),
+            ("x a vector, h = 1e-4", dict(shape=(5,), h=1e-4), make("tanh_quartic", (5,), 1e-4))]
+
+
+def _rnn_step_backward():
+    def make(N, D, H):
+        return lambda rng: (rng.normal(size=(N, H)), _step_cache(rng, N, D, H))
+    return [("D != H", dict(N=3, D=4, H=5), make(3, 4, 5)),
+            ("N = 1, D == H", dict(N=1, D=3, H=3), make(1, 3, 3)),
+            ("D > H", dict(N=4, D=6, H=2), make(4, 6, 2))]
+
+
+def _backward_cases():
+    """Cases for rnn_backward and gradient_contributions: (dh (N, T, H), cache)."""
+    def make(N, T, D, H, zero_h0=False):
+        return lambda rng: (rng.normal(size=(N, T, H)), _sequence_cache(rng, N, T, D, H, zero_h0))
+    return [("D != H, T >= 5", dict(N=3, T=6, D=4, H=5), make(3, 6, 4, 5)),
+            ("T = 1, N = 1", dict(N=1, T=1, D=3, H=3), make(1, 1, 3, 3)),
+            ("D == H", dict(N=2, T=5, D=4, H=4), make(2, 5, 4, 4)),
+            ("D > H, h0 = 0", dict(N=2, T=7, D=5, H=3), make(2, 7, 5, 3, zero_h0=True))]
+
+
+def _truncation_cases():
+    """(dh, cache, k) covering T not divisible by k, k = 1, k = T, k > T, T = 1."""
+    def make(N, T, D, H, k):
+        return lambda rng: (rng.normal(size=(N, T, H)), _sequence_cache(rng, N, T, D, H), k)
+    return [("T not divisible by k", dict(N=2, T=7, D=3, H=4, k=3), make(2, 7, 3, 4, 3)),
+            ("k = 1", dict(N=2, T=5, D=4, H=3, k=1), make(2, 5, 4, 3, 1)),
+            ("T divisible by k, N = 1", dict(N=1, T=8, D=4, H=4, k=2), make(1, 8, 4, 4, 2)),
+            ("k = T", dict(N=3, T=5, D=2, H=4, k=5), make(3, 5, 2, 4, 5)),
+            ("k > T", dict(N=2, T=4, D=3, H=5, k=6), make(2, 4, 3, 5, 6)),
+            ("T = 1", dict(N=2, T=1, D=3, H=2, k=2), make(2, 1, 3, 2, 2))]
+
+
+def _step_jacobians():
+    def make(N, T, D, H):
+        return lambda rng: (_sequence_cache(rng, N, T, D, H),)
+    return [("D != H", dict(N=2, T=5, D=3, H=4), make(2, 5, 3, 4)),
+            ("T = 1, N = 1", dict(N=1, T=1, D=3, H=3), make(1, 1, 3, 3))]
+
+
+def _gradient_norms_through_time():
+    def make(N, T, D, H):
+        return lambda rng: (rng.normal(size=(N, H)), _sequence_cache(rng, N, T, D, H))
+    return [("T >= 5", dict(N=3, T=6, D=4, H=5), make(3, 6, 4, 5)),
+            ("T = 1, N = 1", dict(N=1, T=1, D=2, H=2), make(1, 1, 2, 2)),
+            ("D == H", dict(N=2, T=4, D=3, H=3), make(2, 4, 3, 3))]
+
+
+def _scale_to_spectral_radius():
+    def gaussian(H, rho):
+        return lambda rng: (rng.normal(size=(H, H)), rho)
+
+    def rotation_like(rng):          # complex eigenvalues, non-normal
+        theta = rng.uniform(0.3, 1.2)
+        R = np.array([[np.cos(theta), -np.sin(theta)], [np.sin(theta), np.cos(theta)]])
+        S = np.array([[1.0, rng.uniform(1.0, 3.0)], [0.0, 1.0]])
+        return (1.7 * S @ R @ np.linalg.inv(S), 0.8)
+
+    def nilpotent(rng):              # strictly upper triangular: every eigenvalue is 0
+        return (np.triu(rng.normal(size=(4, 4)), k=1), 1.0)
+    return [("non-normal W, rho < 1", dict(H=5, rho=0.9), gaussian(5, 0.9)),
+            ("H = 1, rho > 1", dict(H=1, rho=1.3), gaussian(1, 1.3)),
+            ("complex eigenvalues", dict(H=2, rho=0.8), rotation_like),
+            ("spectral radius 0", dict(H=4, rho=1.0), nilpotent, "ValueError")]
+
+
+def _clip_grad_norm():
+    def grads(rng, scale):
+        return {"Wx": scale * rng.normal(size=(3, 4)), "Wh": scale * rng.normal(size=(4, 4)),
+                "b": scale * rng.normal(size=4)}
+
+    def above(rng):                  # total norm about 40, each tensor above the threshold too
+        return (grads(rng, 5.0), 1.0)
+
+    def below(rng):                  # total norm about 0.5 < max_norm
+        return (grads(rng, 0.1), 5.0)
+
+    def zero(rng):
+        return ({"Wx": np.zeros((2, 3)), "b": np.zeros(3)}, 1.0)
+
+    def uneven(rng):                 # one big tensor, one tiny one: per-tensor clipping differs from global
+        return ({"W": 3.0 * rng.normal(size=(4, 5)), "b": 0.01 * rng.normal(size=5)}, 2.0)
+    return [("above the threshold", dict(tensors=3, max_norm=1.0), above),
+            ("below the threshold", dict(tensors=3, max_norm=5.0), below),
+            ("all gradients 0", dict(tensors=2, max_norm=1.0), zero),
+            ("one large and one small tensor", dict(tensors=2, max_norm=2.0), uneven)]
+
+
+def _temporal_softmax_loss():
+    def make(N, T, V, scale):
+        return lambda rng: (scale * rng.normal(size=(N, T, V)), rng.integers(0, V, size=(N, T)))
+    return [("moderate scores", dict(N=3, T=4, V=5), make(3, 4, 5, 2.0)),
+            ("scores near 1e4", dict(N=2, T=3, V=6, scale=1e4), make(2, 3, 6, 1e4)),
+            ("N = 1, T = 1", dict(N=1, T=1, V=3), make(1, 1, 3, 1.0))]
+
+
+_BUILDERS = {
+    "rnn_step_forward": _rnn_step_forward,
+    "rnn_forward": _rnn_forward,
+    "numerical_gradient": _numerical_gradient,
+    "rnn_step_backward": _rnn_step_backward,
+    "rnn_backward": _backward_cases,
+    "gradient_contributions": _backward_cases,
+    "rnn_backward_truncated": _truncation_cases,
+    "rnn_backward_chunked": _truncation_cases,
+    "step_jacobians": _step_jacobians,
+    "gradient_norms_through_time": _gradient_norms_through_time,
+    "scale_to_spectral_radius": _scale_to_spectral_radius,
+    "clip_grad_norm": _clip_grad_norm,
+    "temporal_softmax_loss": _temporal_softmax_loss,
+}
+
+GRADED = tuple(_BUILDERS)
+
+
+def cases_for(name, seed):
+    """Every Case for graded function `name`, drawn from the run seed `seed` (an int >= 0)."""
+    if name not in _BUILDERS:
+        raise KeyError(f"no cases for {name!r}; graded functions are {', '.join(GRADED)}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a whole number >= 0; got {seed!r}")
+    cases = []
+    for index, (label, sizes, draw, *error) in enumerate(_BUILDERS[name]()):
+        rng = np.random.default_rng([int(seed), index])
+        cases.append(Case(label, tuple(draw(rng)), int(seed), index, dict(sizes), error[0] if error else None))
+    return cases

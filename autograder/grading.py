@@ -1,0 +1,326 @@
+"""Grading one function: run the cases, compare every output, score, diagnose, explain.
+
+`grade_function(name, evaluate, seed) -> FunctionReport`. `evaluate` is any
+evaluator (see evaluate.py); the reference and the known mistakes always run
+here, in the grader's process.
+
+Scoring. Each function's result is split into parts; a part scores its weight
+when it is right on every case it is checked on; the fraction is the sum of
+the weights scored. "arguments unchanged" scores only when no case modified an
+argument *and* at least one output part scored (a stub earns nothing).
+
+| function                     | parts and weights                                                  |
+|------------------------------|--------------------------------------------------------------------|
+| rnn_step_forward             | h_next 0.6, cache 0.3, arguments unchanged 0.1                     |
+| rnn_forward                  | h 0.6, cache 0.3, arguments unchanged 0.1                          |
+| numerical_gradient           | grad 0.9, arguments unchanged 0.1                                  |
+| rnn_step_backward            | dx_t, dh_prev, dWx, dWh, db 0.18 each, arguments unchanged 0.1     |
+| rnn_backward,                | dx 0.2, dh0 0.15, dWx 0.2, dWh 0.2, db 0.15,                       |
+|  rnn_backward_truncated,     |  arguments unchanged 0.1                                           |
+|  rnn_backward_chunked        |                                                                    |
+| gradient_contributions       | C 0.9, arguments unchanged 0.1                                     |
+| step_jacobians               | J 0.9, arguments unchanged 0.1                                     |
+| gradient_norms_through_time  | norms 0.9, arguments unchanged 0.1                                 |
+| scale_to_spectral_radius     | W_scaled 0.7, ValueError for spectral radius 0 0.2, arguments 0.1  |
+| clip_grad_norm               | clipped 0.5, total_norm 0.4, arguments unchanged 0.1               |
+| temporal_softmax_loss        | loss 0.45, dscores 0.45, arguments unchanged 0.1                   |
+
+Isolation: while F runs, every other graded function is the reference's
+(`stand_ins`), and backward functions get caches from the reference forward
+pass, so one bug costs marks in one function only.
+
+Diagnosis: when a part is wrong, every known mistake of F (mistakes/) is run
+on the same inputs; a mistake is named when the student's values agree with
+it on every case for at least one wrong part, and the student gets right
+none of the parts the mistake gets wrong. Otherwise the feedback says which
+output differs, where (time steps or entries), by how much, and the sizes and
+seed that reproduce the case; never the inputs' or the expected values.
+"""
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import compare
+from .cases import GRADED, cases_for
+from .evaluate import in_process, prepare_args, to_plain
+from .mistakes import mistakes_for, namespace_with
+
+ARGS = "arguments unchanged"
+ERROR = "error"          # a part checked on the cases that must raise
+
+
+@dataclass(frozen=True)
+class Part:
+    """One scored piece of a function's result: select is the index in the returned tuple,
+    None for the whole (single) return value, ERROR for expected exceptions, ARGS for arguments."""
+    name: str
+    weight: float
+    select: object
+
+
+def _tuple_parts(names, weights):
+    return tuple(Part(n, w, i) for i, (n, w) in enumerate(zip(names, weights))) + (Part(ARGS, 0.1, ARGS),)
+
+
+_BACKWARD = _tuple_parts(("dx", "dh0", "dWx", "dWh", "db"), (0.2, 0.15, 0.2, 0.2, 0.15))
+
+PARTS = {
+    "rnn_step_forward": _tuple_parts(("h_next", "cache"), (0.6, 0.3)),
+    "rnn_forward": _tuple_parts(("h", "cache"), (0.6, 0.3)),
+    "numerical_gradient": (Part("grad", 0.9, None), Part(ARGS, 0.1, ARGS)),
+    "rnn_step_backward": _tuple_parts(("dx_t", "dh_prev", "dWx", "dWh", "db"), (0.18,) * 5),
+    "rnn_backward": _BACKWARD,
+    "gradient_contributions": (Part("C", 0.9, None), Part(ARGS, 0.1, ARGS)),
+    "rnn_backward_truncated": _BACKWARD,
+    "rnn_backward_chunked": _BACKWARD,
+    "step_jacobians": (Part("J", 0.9, None), Part(ARGS, 0.1, ARGS)),
+    "gradient_norms_through_time": (Part("norms", 0.9, None), Part(ARGS, 0.1, ARGS)),
+    "scale_to_spectral_radius": (Part("W_scaled", 0.7, None),
+                                 Part("ValueError for spectral radius 0", 0.2, ERROR), Part(ARGS, 0.1, ARGS)),
+    "clip_grad_norm": _tuple_parts(("clipped", "total_norm"), (0.5, 0.4)),
+    "temporal_softmax_loss": _tuple_parts(("loss", "dscores"), (0.45, 0.45)),
+}
+
+
+@dataclass
+class PartResult:
+    name: str
+    weight: float
+    passed: bool
+    message: str = ""          # why it failed, for the first failing case
+
+
+@dataclass
+class FunctionReport:
+    """The verdict on one graded function.
+
+    fraction: the weighted share of parts right, in [0, 1]; parts: one PartResult each;
+    mistakes: ids of the known mistakes the student's outputs match (best first);
+    feedback: the text shown to the student; cases: what each case was (sizes, no values);
+    error: the first exception the function raised, "Type: message", or None.
+    """
+    name: str
+    seed: int
+    fraction: float
+    parts: list = field(default_factory=list)
+    mistakes: list = field(default_factory=list)
+    feedback: str = ""
+    cases: list = field(default_factory=list)
+    error: str = None
+    seconds: float = 0.0
+
+    @property
+    def passed(self):
+        return self.fraction >= 1.0
+
+
+# --- running the reference ---------------------------------------------------------
+
+def _reference(name):
+    import solutions
+    return getattr(solutions, name)
+
+
+def _reference_run(name, case):
+    """(reference outputs as plain data, {leaf path: tolerance}) for one case (None, {} if it must raise)."""
+    if case.expect_error:
+        return None, {}
+    ref = _reference(name)
+    expected = to_plain(ref(*prepare_args(case.args)))
+    others = []
+    for j in range(2):
+        rng = np.random.default_rng([case.seed, case.index, 7919, j])
+        others.append(to_plain(ref(*prepare_args(compare.perturbed(case.args, rng)))))
+    spread = compare.spreads(expected, others)
+    tols = {path: compare.tolerance(leaf, spread[path]) for path, leaf in compare.leaves(expected)}
+    return expected, tols
+
+
+def _time_axis_paths(expected, case):
+    N, T = case.sizes.get("N"), case.sizes.get("T")
+    if N is None or T is None:
+        return ()
+    return tuple(path for path, leaf in compare.leaves(expected)
+                 if isinstance(leaf, np.ndarray) and leaf.ndim >= 2 and leaf.shape[:2] == (N, T))
+
+
+# --- checking one part on one case ------------------------------------------------
+
+def _error_text(outcome):
+    return f"{outcome.error_type}: {outcome.error}"
+
+
+def _select(outputs, expected, part):
+    """(value of this part, None) or (None, Mismatch) when the return value has the wrong structure."""
+    if part.select is None:
+        return outputs, None
+    if type(outputs) is not tuple or len(outputs) != len(expected):
+        n = len(expected)
+        return None, compare.Mismatch(f"should return a tuple of {n} items; got {compare.describe_type(outputs)}")
+    return outputs[part.select], None
+
+
+def check_part(name, part, case, outcome, expected, tols):
+    """None when `part` is right on `case`, else a Mismatch; `expected`, `tols` from _reference_run."""
+    if part.select == ERROR:
+        if outcome.error_type == case.expect_error:
+            return None
+        got = f"raised {_error_text(outcome)}" if outcome.error_type else "returned normally"
+        return compare.Mismatch(f"{name} should raise {case.expect_error} here ({case.label}); it {got}")
+    if part.select == ARGS:
+        changed = compare.unchanged(case.args, outcome.args_after)
+        if changed is None:
+            return None
+        return compare.Mismatch(f"{name} modified its argument number {changed + 1} in place; "
+                                f"work on new arrays (e.g. a copy) instead")
+    if outcome.error_type:
+        return compare.Mismatch(f"{name} raised {_error_text(outcome)}")
+    value, problem = _select(outcome.outputs, expected, part)
+    if problem:
+        return compare.Mismatch(f"{name} {problem.message}")
+    path = () if part.select is None else (part.select,)
+    ref = expected if part.select is None else expected[part.select]
+    return compare.compare_value(part.name, value, ref, {p[len(path):]: t for p, t in tols.items() if p[:len(path)] == path},
+                                 tuple(p[len(path):] for p in _time_axis_paths(expected, case) if p[:len(path)] == path))
+
+
+def _relevant(part, case):
+    return (part.select == ERROR) == bool(case.expect_error) or part.select == ARGS
+
+
+# --- matching known mistakes --------------------------------------------------------
+
+def _part_value(outcome, part):
+    if part.select == ARGS:
+        return ("args", outcome.args_after)
+    if outcome.error_type:
+        return ("error", outcome.error_type)
+    if part.select == ERROR:
+        return ("returned",)
+    if part.select is None:
+        return ("value", outcome.outputs)
+    out = outcome.outputs
+    if type(out) is tuple and part.select < len(out):
+        return ("value", out[part.select])
+    return ("structure", compare.describe_type(out))
+
+
+def _agree(a, b, tols, part):
+    (kind_a, *va), (kind_b, *vb) = a, b
+    if kind_a != kind_b:
+        return False
+    if kind_a in ("error", "structure", "returned"):
+        return va == vb
+    path = () if part.select in (None, ARGS) else (part.select,)
+    sub = {p[len(path):]: t for p, t in tols.items() if p[:len(path)] == path} if part.select != ARGS else {}
+    return compare.same_value(va[0], vb[0], sub)
+
+
+def match_mistakes(name, parts, runs, failing, stand_ins):
+    """Ids of the known mistakes that explain the failing parts (best first).
+
+    runs: [(case, outcome, expected, tols)] of the student; failing: set of part names.
+    """
+    found = []
+    for mistake in mistakes_for(name):
+        evaluate = in_process(namespace_with(mistake))
+        outcomes = [evaluate(name, case.args, stand_ins) for case, _, _, _ in runs]
+        explained, contradicted = set(), False
+        for part in parts:
+            relevant = [(r, o) for r, o in zip(runs, outcomes) if _relevant(part, r[0])]
+            if not relevant:
+                continue
+            m_wrong = any(check_part(name, part, case, o, exp, tols) for (case, _, exp, tols), o in relevant)
+            if m_wrong and part.name not in failing:
+                contradicted = True
+                break
+            if part.name in failing and m_wrong and all(
+                    _agree(_part_value(s, part), _part_value(o, part), tols, part)
+                    for (case, s, exp, tols), o in relevant):
+                explained.add(part.name)
+        if explained and not contradicted:
+            found.append((len(explained), mistake.id))
+    found.sort(key=lambda item: -item[0])
+    return [mid for _, mid in found]
+
+
+# --- the whole function ---------------------------------------------------------------
+
+def grade_function(name, evaluate, seed, diagnose=True):
+    """Grade graded function `name` with evaluator `evaluate` on the cases drawn from `seed`."""
+    if name not in PARTS:
+        raise KeyError(f"{name!r} is not a graded function; graded functions are {', '.join(GRADED)}")
+    start = time.perf_counter()
+    stand_ins = tuple(n for n in GRADED if n != name)
+    cases = cases_for(name, seed)
+    runs = []
+    for case in cases:
+        expected, tols = _reference_run(name, case)
+        runs.append((case, evaluate(name, case.args, stand_ins), expected, tols))
+    parts = PARTS[name]
+    results, first_problem = [], {}
+    for part in parts:
+        if part.select == ARGS:
+            continue
+        problem = next(((case, m) for case, outcome, exp, tols in runs if _relevant(part, case)
+                        for m in [check_part(name, part, case, outcome, exp, tols)] if m), None)
+        results.append(PartResult(part.name, part.weight, problem is None, problem[1].message if problem else ""))
+        if problem:
+            first_problem[part.name] = problem
+    args_part = next(p for p in parts if p.select == ARGS)
+    args_problem = next(((case, m) for case, outcome, exp, tols in runs
+                         for m in [check_part(name, args_part, case, outcome, exp, tols)] if m), None)
+    any_output = any(r.passed for r in results)
+    results.append(PartResult(ARGS, args_part.weight, args_problem is None and any_output,
+                              args_problem[1].message if args_problem else
+                              ("" if any_output else "earned together with at least one right output")))
+    if args_problem:
+        first_problem[ARGS] = args_problem
+    fraction = round(sum(r.weight for r in results if r.passed), 10)
+    errors = [o for _, o, _, _ in runs if o.error_type]
+    report = FunctionReport(name, seed, min(1.0, fraction), results, [], "",
+                            [c.describe() for c in cases], _error_text(errors[0]) if errors else None)
+    stub = errors and all(o.error_type == "NotImplementedError" for _, o, _, _ in runs)
+    failing = {r.name for r in results if not r.passed} - ({ARGS} if args_problem is None else set())
+    if diagnose and failing and not stub:
+        report.mistakes = match_mistakes(name, parts, runs, failing, stand_ins)
+    report.feedback = feedback_text(report, first_problem, stub)
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+def feedback_text(report, first_problem, stub=False):
+    """The text for the student: score, parts, named mistakes, what differs, how to reproduce."""
+    from .mistakes import by_id
+    name = report.name
+    lines = [f"{name}: {report.fraction:.0%} of the marks (run seed {report.seed})"]
+    if stub:
+        lines.append(f"  {name} is not implemented yet: it raises NotImplementedError. Replace the "
+                     "`raise NotImplementedError()` line with your code.")
+        return "\n".join(lines)
+    lines.append("  " + "   ".join(f"[{'ok' if r.passed else 'wrong'}] {r.name}" for r in report.parts))
+    if report.passed:
+        lines.append("  Every output matches the reference on every case.")
+        return "\n".join(lines)
+    for mid in report.mistakes[:3]:
+        m = by_id(mid)
+        lines.append(f"  Looks like a known mistake: {m.title} [{mid}]")
+        lines.append(f"    Hint: {m.hint}")
+    shown = set()
+    for r in report.parts:
+        if r.passed or r.name not in first_problem:
+            continue
+        case, mismatch = first_problem[r.name]
+        key = mismatch.message
+        if key in shown:
+            continue
+        shown.add(key)
+        lines.append(f"  - {mismatch.message}")
+        lines.append(f"    in {case.describe()}")
+    reproducible = [first_problem[r.name][0] for r in report.parts if not r.passed and r.name in first_problem]
+    if reproducible:
+        case = reproducible[0]
+        lines.append(f"  To reproduce: random inputs of the sizes of {case.describe()}; the instructor can "
+                     f"rebuild the exact inputs with autograder.cases.cases_for({name!r}, {report.seed})[{case.index}].")
+    return "\n".join(lines)

@@ -1,0 +1,2 @@
+"""Known mistakes (to be filled)."""
+MISTAKES = ()
