@@ -1,0 +1,475 @@
+"""The sandbox around a grading kernel: bubblewrap + rlimits + a supervisor.
+
+A submission's code runs on the instructor's machine. Every grading kernel is
+started through `sandbox_launcher(limits)`, a launcher for
+`kernels.make_kernel_manager`. It wraps the kernel's command line as
+
+    python -I -m autograder.sandbox run CONFIG -- <kernel argv>
+
+and that supervisor process (outside the sandbox, this module's `run`) starts
+
+    bwrap <namespaces> <file system> -- sh -c SETUP <kernel argv>
+
+Inside the sandbox (Linux, bubblewrap; Debian package `bubblewrap`):
+- file system: only /usr, /etc and the Python installation, read-only; no
+  /home, /root, /sys, no course folder, no other submission, no reference
+  module (`solutions`, `autograder` are not reachable); a private /tmp and
+  /dev/shm (size-limited tmpfs); the submission folder is a size-limited tmpfs
+  holding a *copy* of that one submission (the real folder is never written);
+  the kernel's connection folder (IPC sockets) is the one shared path;
+- namespaces: its own PID namespace (it sees only its own processes; when it
+  ends, the kernel kills every process in it), no network (a fresh, empty
+  network namespace), IPC and UTS; `--die-with-parent`, `--new-session`;
+- user: when the grader runs as root, each kernel runs as a user id of its
+  own (no capabilities, no_new_privs), so the process limit of one kernel
+  cannot starve another; otherwise as the grader's own user in a user namespace;
+- environment: cleared, then a few variables set (HOME=/tmp, one BLAS thread).
+
+The supervisor enforces what rlimits cannot: the notebook's wall-clock limit,
+the memory of the whole process tree, and a size cap on the connection folder.
+It records how the kernel ended in `<runtime_dir>.sandbox.json`
+(`read_outcome`), which `limits.explain` turns into plain words.
+
+Without bubblewrap (macOS, a Linux without user namespaces) grading still
+works, unsandboxed: the same rlimits and supervisor, and a loud warning
+(`UNSANDBOXED_WARNING`) in the log and in `sandbox_status()`.
+"""
+import contextlib
+import fcntl
+import functools
+import importlib.util
+import json
+import logging
+import os
+import pwd
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from autograder.limits import (MiB, REASON_EXITED, REASON_MEMORY, REASON_RUNTIME_FILES, REASON_START,
+                               REASON_TIME, Limits)
+
+log = logging.getLogger(__name__)
+
+UNSANDBOXED_WARNING = (
+    "UNSANDBOXED: bubblewrap is not available, so submissions run with the grader's own rights "
+    "(they can read the course source and hidden tests, other students' work and gradebook.db). "
+    "Only resource limits apply. Grade untrusted submissions on Linux with bubblewrap "
+    "(apt-get install bubblewrap)."
+)
+
+# Where the submission's original files are visible (read-only) inside the sandbox,
+# before SETUP copies them into the private working folder.
+SUBMISSION_MOUNT = "/.submission"
+# Packages a submission must never reach (the reference and the grader itself).
+HIDDEN_PACKAGES = ("solutions", "autograder")
+# Packages a submission may import besides the Python installation (the students' toolbox).
+EXPOSED_PACKAGES = ("bpttlab",)
+# Kernels of a root grader run as UID_BASE + slot (a user id of their own each).
+UID_BASE = 61000
+UID_SLOTS = 256
+POLL_SECONDS = 0.2
+
+
+# ---------------------------------------------------------------------------
+# Availability
+
+@dataclass(frozen=True)
+class SandboxStatus:
+    """Whether kernels are sandboxed: `sandboxed`, and `detail` in plain words."""
+    sandboxed: bool
+    detail: str
+
+
+@functools.lru_cache(maxsize=1)
+def sandbox_status():
+    """Probe bubblewrap once: it must start a process with the namespaces used here."""
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        return SandboxStatus(False, UNSANDBOXED_WARNING)
+    probe = [bwrap, *_namespace_args(), "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev",
+             "--", "/bin/sh", "-c", "exit 0"]
+    try:
+        done = subprocess.run(probe, capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return SandboxStatus(False, f"{UNSANDBOXED_WARNING} (bwrap failed to start: {e})")
+    if done.returncode != 0:
+        return SandboxStatus(False, f"{UNSANDBOXED_WARNING} (bwrap failed: {done.stderr.strip()})")
+    who = "a user id of its own per kernel" if os.geteuid() == 0 else f"user {os.geteuid()}"
+    return SandboxStatus(True, f"sandboxed with bubblewrap ({bwrap}), kernels run as {who}")
+
+
+def warn_if_unsandboxed():
+    """Log and warn loudly when kernels will not be sandboxed; returns the SandboxStatus."""
+    status = sandbox_status()
+    if not status.sandboxed:
+        log.warning(status.detail)
+        warnings.warn(status.detail, RuntimeWarning, stacklevel=2)
+    return status
+
+
+# ---------------------------------------------------------------------------
+# The launcher (what kernels.make_kernel_manager calls)
+
+def sandbox_launcher(limits=None, require_sandbox=False):
+    """A launcher(argv, workdir=..., runtime_dir=...) -> argv for kernels.make_kernel_manager.
+
+    limits: Limits (default Limits()).
+    require_sandbox: raise RuntimeError instead of running unsandboxed.
+    The returned command line ends with the kernel's own argv (a prefix wrapper).
+    """
+    limits = limits or Limits()
+    if not isinstance(limits, Limits):
+        raise TypeError(f"limits must be an autograder.limits.Limits; got {type(limits).__name__}")
+    status = warn_if_unsandboxed()
+    if require_sandbox and not status.sandboxed:
+        raise RuntimeError(status.detail)
+
+    def launcher(argv, *, workdir, runtime_dir):
+        config = {"workdir": str(Path(workdir).resolve()), "runtime_dir": str(Path(runtime_dir).resolve()),
+                  "limits": limits.to_dict(), "sandboxed": status.sandboxed}
+        return [sys.executable, "-I", "-m", "autograder.sandbox", "run", json.dumps(config), "--", *argv]
+
+    return launcher
+
+
+def outcome_path(runtime_dir):
+    """Where the supervisor records how the kernel of `runtime_dir` ended (outside the sandbox)."""
+    return Path(str(Path(runtime_dir).resolve()) + ".sandbox.json")
+
+
+def read_outcome(runtime_dir, remove=False):
+    """The supervisor's record for this kernel (a dict, see `run`), or None if it left none.
+
+    None means the supervisor itself was stopped, which is what a normal kernel
+    shutdown does (the grader kills the kernel when the notebook is done).
+    """
+    path = outcome_path(runtime_dir)
+    try:
+        outcome = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    if remove:
+        path.unlink(missing_ok=True)
+    return outcome
+
+
+# ---------------------------------------------------------------------------
+# The bubblewrap command line
+
+def _namespace_args():
+    args = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try",
+            "--die-with-parent", "--new-session"]
+    if os.geteuid() != 0:
+        args.insert(0, "--unshare-user")
+    return args
+
+
+class _Mounts:
+    """bwrap file-system arguments, creating each missing parent folder once (mode 0755)."""
+
+    def __init__(self):
+        self.args = []
+        self.dirs = {"/"}
+
+    def parents(self, path):
+        for parent in reversed(Path(path).parents):
+            p = str(parent)
+            if p not in self.dirs:
+                self.args += ["--perms", "0755", "--dir", p]
+                self.dirs.add(p)
+
+    def add(self, option, source, dest, *, size=None, perms=None):
+        self.parents(dest)
+        if size is not None:
+            self.args += ["--size", str(size)]
+        if perms is not None:
+            self.args += ["--perms", perms]
+        self.args += [option, *([source] if source is not None else []), dest]
+        self.dirs.add(str(dest))
+
+
+def _system_mounts(mounts):
+    """/usr and /etc read-only, and /bin, /lib, ... as the host has them (symlinks into /usr or folders)."""
+    mounts.add("--ro-bind", "/usr", "/usr")
+    mounts.add("--ro-bind", "/etc", "/etc")
+    for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+        if os.path.islink(top):
+            mounts.args += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            mounts.add("--ro-bind", top, top)
+
+
+def _python_paths(python):
+    """Folders the kernel's Python needs, read-only: its environment and its base installation."""
+    real = Path(os.path.realpath(python))
+    out = {Path(sys.prefix), Path(sys.base_prefix), real.parent.parent}
+    return sorted({str(p) for p in out if not str(p).startswith(("/usr", "/etc")) and p.is_dir()})
+
+
+def _package_dir(name):
+    """The folder (or file) a top-level package is imported from, without importing it; None if absent."""
+    spec = importlib.util.find_spec(name)
+    if spec is None:
+        return None
+    if spec.submodule_search_locations:
+        return str(Path(list(spec.submodule_search_locations)[0]).resolve())
+    return str(Path(spec.origin).resolve()) if spec.origin else None
+
+
+def _is_within(path, roots):
+    return any(path == r or path.startswith(r.rstrip("/") + "/") for r in roots)
+
+
+def bwrap_argv(kernel_argv, workdir, runtime_dir, limits, uid=None):
+    """The full sandbox command line for one kernel.
+
+    kernel_argv: list of str, the kernel's command (its Python is sys.executable's installation)
+    workdir, runtime_dir: absolute paths; see the module docstring
+    uid: run the kernel as this user id (needs root), or None to keep the current user
+    """
+    mounts = _Mounts()
+    _system_mounts(mounts)
+    mounts.args += ["--dev", "/dev"]
+    mounts.dirs.add("/dev")
+    mounts.add("--tmpfs", None, "/dev/shm", size=limits.tmp_mb * MiB, perms="1777")
+    mounts.args += ["--proc", "/proc"]
+    mounts.dirs.add("/proc")
+    mounts.add("--tmpfs", None, "/tmp", size=limits.tmp_mb * MiB, perms="1777")
+    readable = _python_paths(kernel_argv[0])
+    for path in readable:
+        mounts.add("--ro-bind", path, path)
+    for name in EXPOSED_PACKAGES:
+        path = _package_dir(name)
+        if path and not _is_within(path, readable):
+            mounts.add("--ro-bind", path, path)
+            readable.append(path)
+    for name in HIDDEN_PACKAGES:  # installed inside a bound folder (a non-editable install): cover it
+        path = _package_dir(name)
+        if path and _is_within(path, readable):
+            if os.path.isdir(path):
+                mounts.add("--tmpfs", None, path, perms="0000")
+            else:
+                mounts.add("--ro-bind", "/dev/null", path)
+    mounts.add("--bind", runtime_dir, runtime_dir)
+    mounts.add("--ro-bind", workdir, SUBMISSION_MOUNT)
+    mounts.add("--tmpfs", None, workdir, size=limits.workdir_mb * MiB, perms="1777")
+
+    venv_bin = str(Path(sys.prefix) / "bin")
+    env = {"PATH": f"{venv_bin}:/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "USER": "grader",
+           "LOGNAME": "grader", "LANG": "C.UTF-8", "TMPDIR": "/tmp", "MPLCONFIGDIR": "/tmp/.matplotlib",
+           "IPYTHONDIR": "/tmp/.ipython", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1",
+           "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+           "NBGRADER_EXECUTION": os.environ.get("NBGRADER_EXECUTION", "autograde")}
+    env_args = ["--clearenv"]
+    for key, value in env.items():
+        env_args += ["--setenv", key, value]
+
+    prlimit = ["prlimit", f"--as={limits.address_space_mb * MiB}",
+               f"--cpu={int(limits.cpu_seconds)}:{int(limits.cpu_seconds) + 5}",
+               f"--fsize={limits.file_mb * MiB}", "--core=0"]
+    setup = 'cp -R "$SUBMISSION"/. . || { echo "sandbox: could not copy the submission" >&2; exit 90; }\n'
+    caps = []
+    if uid is not None:
+        prlimit.append(f"--nproc={limits.processes}")
+        setup += (f'chown -R {uid}:{uid} . {shlex.quote(runtime_dir)}\n'
+                  f'exec {shlex.join(prlimit)} -- setpriv --reuid={uid} --regid={uid} --clear-groups '
+                  '--no-new-privs --inh-caps=-all --bounding-set=-all -- "$@"\n')
+        caps = ["--cap-add", "CAP_SETUID,CAP_SETGID,CAP_CHOWN,CAP_DAC_OVERRIDE,CAP_FOWNER"]
+    else:
+        setup += f'exec {shlex.join(prlimit)} -- "$@"\n'
+    env_args += ["--setenv", "SUBMISSION", SUBMISSION_MOUNT]
+    return ["bwrap", *_namespace_args(), *mounts.args, "--chdir", workdir, *env_args, *caps,
+            "--", "/bin/sh", "-c", setup, "sandbox-setup", *kernel_argv]
+
+
+# ---------------------------------------------------------------------------
+# The supervisor (python -m autograder.sandbox run CONFIG -- argv)
+
+@contextlib.contextmanager
+def _uid_slot():
+    """A user id no other running kernel uses, held until the block ends (root only; else None)."""
+    if os.geteuid() != 0:
+        yield None
+        return
+    lock_dir = Path(tempfile.gettempdir()) / "bptt-sandbox-uids"
+    lock_dir.mkdir(mode=0o700, exist_ok=True)
+    for slot in range(UID_SLOTS):
+        uid = UID_BASE + slot
+        try:
+            pwd.getpwuid(uid)
+            continue  # a real account: never borrow it
+        except KeyError:
+            pass
+        fd = os.open(lock_dir / str(uid), os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            continue
+        try:
+            yield uid
+        finally:
+            os.close(fd)
+        return
+    raise RuntimeError(f"all {UID_SLOTS} sandbox user ids are in use")
+
+
+def _set_child_subreaper():
+    """Orphans of the kernel's processes become our children (Linux), so none escape the clean-up."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        PR_SET_CHILD_SUBREAPER = 36
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+def _rlimit_preexec(limits):
+    """For the unsandboxed fallback: set the kernel's rlimits in the child before exec."""
+    import resource
+
+    def apply():
+        os.setsid()
+        wanted = [("RLIMIT_AS", limits.address_space_mb * MiB), ("RLIMIT_FSIZE", limits.file_mb * MiB),
+                  ("RLIMIT_CPU", (int(limits.cpu_seconds), int(limits.cpu_seconds) + 5)),
+                  ("RLIMIT_CORE", 0)]
+        for name, value in wanted:
+            soft, hard = value if isinstance(value, tuple) else (value, value)
+            with contextlib.suppress(AttributeError, ValueError, OSError):  # e.g. RLIMIT_AS on macOS
+                resource.setrlimit(getattr(resource, name), (soft, hard))
+    return apply
+
+
+def _tree(pid):
+    """psutil processes: pid's descendants (psutil ships with ipykernel)."""
+    import psutil
+    try:
+        return psutil.Process(pid).children(recursive=True)
+    except psutil.Error:
+        return []
+
+
+def _tree_rss(processes):
+    import psutil
+    total = 0
+    for p in processes:
+        with contextlib.suppress(psutil.Error):
+            total += p.memory_info().rss
+    return total
+
+
+def _folder_bytes(path):
+    total = 0
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(path):
+            with contextlib.suppress(OSError):
+                total += entry.stat(follow_symlinks=False).st_size + 512
+    return total
+
+
+def _kill_tree(proc):
+    """SIGKILL the process we started and everything below it (and, unsandboxed, its session)."""
+    import psutil
+    victims = _tree(proc.pid)
+    with contextlib.suppress(ProcessLookupError):
+        proc.kill()
+    for p in victims:
+        with contextlib.suppress(psutil.Error):
+            p.kill()
+
+
+def _kill_uid(uid):
+    """SIGKILL any process left with the kernel's user id (there should be none). Returns how many."""
+    import psutil
+    count = 0
+    for p in psutil.process_iter(["uids"]):
+        with contextlib.suppress(psutil.Error, TypeError):
+            if p.info["uids"].real == uid:
+                p.kill()
+                count += 1
+    return count
+
+
+def _write_outcome(runtime_dir, outcome):
+    path = outcome_path(runtime_dir)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(outcome))
+    os.replace(tmp, path)
+
+
+def run(config, kernel_argv):
+    """Start the kernel (sandboxed or not), enforce the limits, record the outcome; its exit status."""
+    limits = Limits.from_dict(config["limits"])
+    workdir, runtime_dir = config["workdir"], config["runtime_dir"]
+    outcome_path(runtime_dir).unlink(missing_ok=True)
+    outcome = {"reason": REASON_EXITED, "returncode": None, "elapsed": 0.0, "sandboxed": config["sandboxed"],
+               "limits": limits.to_dict(), "detail": "", "leftover_processes": 0}
+    _set_child_subreaper()
+    start = time.monotonic()
+    # Our own death (the grader stopping the kernel) must take the kernel along.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    with _uid_slot() as uid:
+        outcome["uid"] = uid
+        if config["sandboxed"]:
+            argv = bwrap_argv(kernel_argv, workdir, runtime_dir, limits, uid=uid)
+            popen_kw = {}
+        else:
+            argv = kernel_argv
+            popen_kw = {"preexec_fn": _rlimit_preexec(limits), "cwd": workdir}
+        try:
+            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, **popen_kw)
+        except OSError as e:
+            outcome.update(reason=REASON_START, detail=str(e), returncode=127)
+            _write_outcome(runtime_dir, outcome)
+            return 127
+        try:
+            while proc.poll() is None:
+                elapsed = time.monotonic() - start
+                reason = None
+                if elapsed > limits.notebook_seconds:
+                    reason = REASON_TIME
+                elif _tree_rss(_tree(proc.pid)) > limits.memory_mb * MiB:
+                    reason = REASON_MEMORY
+                elif _folder_bytes(runtime_dir) > limits.runtime_kb * 1024:
+                    reason = REASON_RUNTIME_FILES
+                if reason:
+                    outcome["reason"] = reason
+                    _kill_tree(proc)
+                    proc.wait()
+                    break
+                time.sleep(POLL_SECONDS)
+        finally:
+            if proc.poll() is None:
+                _kill_tree(proc)
+            proc.wait()
+            for p in _tree(os.getpid()):  # orphans re-parented to us (subreaper)
+                with contextlib.suppress(Exception):
+                    p.kill()
+            if uid is not None:
+                outcome["leftover_processes"] = _kill_uid(uid)
+        outcome["returncode"] = proc.returncode
+        outcome["elapsed"] = round(time.monotonic() - start, 2)
+        if proc.returncode == 90 and config["sandboxed"] and outcome["reason"] == REASON_EXITED:
+            outcome.update(reason=REASON_START, detail="the submission folder could not be copied into "
+                           f"the sandbox (larger than {limits.workdir_mb} MB?)")
+        _write_outcome(runtime_dir, outcome)
+    return proc.returncode if proc.returncode >= 0 else 128 - proc.returncode
+
+
+def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if len(argv) < 4 or argv[0] != "run" or argv[2] != "--":
+        print("usage: python -m autograder.sandbox run CONFIG_JSON -- KERNEL_ARGV...", file=sys.stderr)
+        return 2
+    return run(json.loads(argv[1]), argv[3:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
