@@ -1,0 +1,402 @@
+"""The instructor's command line.
+
+    python -m autograder grade <assignment> [--workers N] [--student S ...] [--force]
+    python -m autograder feedback <assignment>
+    python -m autograder report [<assignment> ...] [--csv FILE]
+    python -m autograder samples [<assignment> ...]
+    python -m autograder demo [--workers N]
+
+Every command takes `--course DIR` (default: course/ of this repository) and
+runs nbgrader from that folder, so `course/nbgrader_config.py` (and with it
+the autograder pipeline) applies exactly as for plain `nbgrader autograde`.
+
+Parallel grading with a single gradebook writer. nbgrader grades one
+submission at a time, and SQLite allows one writer: two `nbgrader autograde`
+processes on the same gradebook.db abort with "database is locked". So each
+worker runs plain `nbgrader autograde <assignment> --student S --force`
+against a private copy of gradebook.db (same course folder, same config,
+writing only `autograded/S/<assignment>/`), and this process, the only
+writer, copies what autograding wrote for S (submission timestamp, late
+penalties, auto scores, "needs manual grade" flags, auto comments) into the
+real gradebook. Manual scores already in the gradebook are kept.
+
+A student counts as graded when `autograded/S/<assignment>/` exists and the
+gradebook holds the submission; a re-run skips them (use --force to grade
+again), so nobody is graded twice and an interrupted run loses nothing.
+A submission whose grading fails (nbgrader exits non-zero, or it runs past
+--timeout) is reported and does not stop the others; the exit status is 1.
+"""
+import argparse
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import warnings
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+from nbgrader.api import Gradebook, MissingEntry
+from sqlalchemy.exc import SAWarning
+from tqdm import tqdm
+
+from autograder import report, samples
+
+DEFAULT_COURSE = Path(__file__).resolve().parents[1] / "course"
+
+
+# ----------------------------------------------------------------------------- the course folder
+
+class Course:
+    """An nbgrader course folder (the one holding nbgrader_config.py) and how to run nbgrader in it."""
+
+    def __init__(self, root):
+        self.root = Path(root).resolve()
+        if not (self.root / "nbgrader_config.py").is_file():
+            raise SystemExit(f"{self.root} is not an nbgrader course folder (no nbgrader_config.py)")
+        self.db_path = self.root / "gradebook.db"
+
+    @property
+    def db_url(self):
+        return f"sqlite:///{self.db_path}"
+
+    def assignments(self):
+        """Assignments with at least one notebook in source/, sorted."""
+        return sorted(p.name for p in (self.root / "source").iterdir()
+                      if p.is_dir() and any(p.glob("*.ipynb")))
+
+    def submitted_students(self, assignment):
+        """Students with a folder submitted/<student>/<assignment>/, sorted."""
+        folder = self.root / "submitted"
+        if not folder.is_dir():
+            return []
+        return sorted(p.name for p in folder.iterdir() if (p / assignment).is_dir())
+
+    def autograded(self, student, assignment):
+        return self.root / "autograded" / student / assignment
+
+    def nbgrader(self, *args, env=None, timeout=None):
+        """Run `nbgrader <args>` from the course folder; return the CompletedProcess (never raises on failure)."""
+        bindir = str(Path(sys.executable).parent)
+        # nbgrader calls the `alembic` program when it creates a gradebook: it must be on PATH
+        full_env = {**os.environ, "PATH": bindir + os.pathsep + os.environ.get("PATH", ""), **(env or {})}
+        return subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=self.root, env=full_env,
+                              capture_output=True, text=True, timeout=timeout, start_new_session=True)
+
+
+def nbgrader_errors(run):
+    """The ERROR lines of an nbgrader run (its log goes to stderr), or its last lines."""
+    lines = (run.stderr or "").splitlines() + (run.stdout or "").splitlines()
+    errors = [l for l in lines if "| ERROR]" in l or "Error:" in l]
+    return "\n".join(errors[-6:] or lines[-6:])
+
+
+def require_assignment_in_gradebook(course, assignment):
+    if not course.db_path.exists():
+        raise SystemExit(f"no gradebook in {course.root}: run `nbgrader generate_assignment {assignment}` there first")
+    with Gradebook(course.db_url) as gb:
+        try:
+            gb.find_assignment(assignment)
+        except MissingEntry:
+            raise SystemExit(f"assignment {assignment!r} is not in the gradebook: "
+                             f"run `nbgrader generate_assignment {assignment}` in {course.root} first") from None
+
+
+# ----------------------------------------------------------------------------- one student (a worker)
+
+@dataclass
+class StudentRun:
+    """What grading one student's submission gave: ok, the private gradebook it wrote, or why it failed."""
+    student: str
+    ok: bool
+    private_db: Path
+    message: str = ""
+
+
+def snapshot_gradebook(db_path, dest):
+    """A consistent copy of an SQLite gradebook (sqlite3's online backup), at dest."""
+    src, dst = sqlite3.connect(db_path), sqlite3.connect(dest)
+    try:
+        with dst:
+            src.backup(dst)
+    finally:
+        src.close()
+        dst.close()
+    return Path(dest)
+
+
+def autograde_student(course, assignment, student, snapshot, workdir, timeout=None):
+    """Run plain `nbgrader autograde` for one student against a private copy of the gradebook.
+
+    The kernel talks over IPC sockets in this student's own folder: kernels
+    started at the same moment by parallel workers would otherwise race for
+    the same TCP port.
+    """
+    folder = Path(workdir) / student
+    folder.mkdir(parents=True, exist_ok=True)
+    private_db = folder / "gradebook.db"
+    shutil.copyfile(snapshot, private_db)
+    args = ["autograde", assignment, "--student", student, "--force",
+            f"--CourseDirectory.db_url=sqlite:///{private_db}",
+            "--KernelManager.transport=ipc", f"--KernelManager.ip={folder / 'kernel'}"]
+    try:
+        run = course.nbgrader(*args, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return StudentRun(student, False, private_db, f"grading took longer than {timeout} s and was stopped")
+    if run.returncode != 0:
+        return StudentRun(student, False, private_db, nbgrader_errors(run))
+    return StudentRun(student, True, private_db)
+
+
+# ----------------------------------------------------------------------------- the single writer
+
+def _read_submission(db_url, assignment, student):
+    """Everything autograding writes for one submission, as plain data."""
+    with Gradebook(db_url) as gb:
+        sub = gb.find_submission(assignment, student)
+        st = sub.student
+        return {
+            "student": {k: getattr(st, k) for k in ("first_name", "last_name", "email", "lms_user_id")},
+            "timestamp": sub.timestamp,
+            "notebooks": {
+                nb.name: {
+                    "late_submission_penalty": nb.late_submission_penalty,
+                    "grades": {g.name: (g.auto_score, g.needs_manual_grade) for g in nb.grades},
+                    "comments": {c.name: c.auto_comment for c in nb.comments},
+                } for nb in sub.notebooks},
+        }
+
+
+def merge_submission(private_db_url, gradebook, assignment, student):
+    """Copy what autograding wrote for (assignment, student) from a private gradebook into `gradebook`.
+
+    Only the autograder's fields are copied; manual scores, extra credit,
+    manual comments and extensions already in `gradebook` are left alone.
+    Returns False when the private gradebook holds no submission (nbgrader
+    failed before creating it).
+    """
+    try:
+        data = _read_submission(private_db_url, assignment, student)
+    except MissingEntry:
+        return False
+    try:
+        gradebook.find_student(student)
+    except MissingEntry:
+        gradebook.add_student(student, **data["student"])
+    kwargs = {"timestamp": data["timestamp"]} if data["timestamp"] is not None else {}
+    with warnings.catch_warnings():
+        # nbgrader's add_submission links rows before adding them to the session; SQLAlchemy
+        # warns about it (plain `nbgrader autograde` does the same), the rows are saved all right
+        warnings.simplefilter("ignore", SAWarning)
+        sub = gradebook.update_or_create_submission(assignment, student, **kwargs)
+    for nb in sub.notebooks:
+        new = data["notebooks"][nb.name]
+        nb.late_submission_penalty = new["late_submission_penalty"]
+        for grade in nb.grades:
+            grade.auto_score, grade.needs_manual_grade = new["grades"][grade.name]
+        for comment in nb.comments:
+            comment.auto_comment = new["comments"][comment.name]
+    gradebook.db.commit()
+    return True
+
+
+def is_graded(course, gradebook, assignment, student):
+    """Graded before: the autograded folder exists and the gradebook holds the submission."""
+    if not course.autograded(student, assignment).is_dir():
+        return False
+    try:
+        gradebook.find_submission(assignment, student)
+    except MissingEntry:
+        return False
+    return True
+
+
+# ----------------------------------------------------------------------------- the class
+
+@dataclass
+class GradeResult:
+    """One row of the class table: score, max_score (None if not graded), status."""
+    student: str
+    status: str           # "graded", "skipped (graded before)", "FAILED"
+    score: float = None
+    max_score: float = None
+    message: str = ""
+
+
+def grade_class(course, assignment, workers=2, students=None, force=False, timeout=None, progress=True):
+    """Autograde every submission of `assignment` (or only `students`), `workers` at a time.
+
+    Returns a list of GradeResult in student order. The real gradebook is
+    written by this process only.
+    """
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
+    require_assignment_in_gradebook(course, assignment)
+    everyone = course.submitted_students(assignment)
+    if students:
+        missing = sorted(set(students) - set(everyone))
+        if missing:
+            raise SystemExit(f"no submission of {assignment!r} in {course.root / 'submitted'} for: {', '.join(missing)}")
+        everyone = sorted(set(students))
+    if not everyone:
+        raise SystemExit(f"no submissions of {assignment!r}: expected folders submitted/<student>/{assignment}/")
+
+    results = {}
+    with Gradebook(course.db_url) as gb:
+        todo = []
+        for s in everyone:
+            if not force and is_graded(course, gb, assignment, s):
+                results[s] = GradeResult(s, "skipped (graded before)")
+            else:
+                todo.append(s)
+
+    with tempfile.TemporaryDirectory(prefix="ag-") as workdir:   # short path: IPC socket names are limited
+        snapshot = snapshot_gradebook(course.db_path, Path(workdir) / "snapshot.db")
+        with ThreadPoolExecutor(max_workers=workers) as pool, \
+                Gradebook(course.db_url) as gb, \
+                tqdm(total=len(todo), desc=f"grading {assignment}", unit="student", disable=not progress) as bar:
+            futures = [pool.submit(autograde_student, course, assignment, s, snapshot, workdir, timeout)
+                       for s in todo]
+            for future in as_completed(futures):
+                run = future.result()
+                # merge even after a failure: plain nbgrader also keeps the (zero) submission it created
+                merged = merge_submission(f"sqlite:///{run.private_db}", gb, assignment, run.student)
+                if run.ok and merged:
+                    results[run.student] = GradeResult(run.student, "graded")
+                else:
+                    results[run.student] = GradeResult(run.student, "FAILED", message=run.message)
+                    bar.write(f"{run.student}: grading failed\n{run.message}")
+                bar.set_postfix_str(run.student)
+                bar.update()
+
+    with Gradebook(course.db_url) as gb:
+        for r in results.values():
+            try:
+                sub = gb.find_submission(assignment, r.student)
+            except MissingEntry:
+                continue
+            r.score, r.max_score = sub.score, sub.max_score
+    return [results[s] for s in sorted(results)]
+
+
+def print_grade_table(assignment, results, file=sys.stdout):
+    width = max([len("student")] + [len(r.student) for r in results])
+    print(f"\n{assignment}", file=file)
+    print(f"{'student':<{width}}  {'score':>13}  status", file=file)
+    for r in results:
+        score = f"{r.score:g} / {r.max_score:g}" if r.score is not None else "-"
+        print(f"{r.student:<{width}}  {score:>13}  {r.status}", file=file)
+
+
+# ----------------------------------------------------------------------------- commands
+
+def cmd_grade(args):
+    course = Course(args.course)
+    results = grade_class(course, args.assignment, workers=args.workers, students=args.student,
+                          force=args.force, timeout=args.timeout, progress=not args.quiet)
+    print_grade_table(args.assignment, results)
+    failed = [r for r in results if r.status == "FAILED"]
+    if failed:
+        print(f"\n{len(failed)} submission(s) could not be graded: {', '.join(r.student for r in failed)}")
+    return 1 if failed else 0
+
+
+def cmd_feedback(args):
+    course = Course(args.course)
+    written = report.generate_feedback(course, args.assignment)
+    print(f"{len(written)} feedback file(s) in {course.root / 'feedback'} (hidden tests removed and checked)")
+    return 0
+
+
+def cmd_report(args):
+    course = Course(args.course)
+    assignments = args.assignment or course.assignments()
+    csv_path = Path(args.csv) if args.csv else course.root / "grades.csv"
+    rows = report.export_grades(course.db_url, assignments, csv_path)
+    print(f"{len(rows)} grade row(s) written to {csv_path}")
+    for a in assignments:
+        print()
+        print(report.format_misconceptions(a, report.misconceptions(course.root, a)))
+    return 0
+
+
+def cmd_samples(args):
+    course = Course(args.course)
+    for a in args.assignment or course.assignments():
+        made = samples.place_samples(course.root, a)
+        print(f"{a}: sample submissions for {', '.join(made)}")
+    return 0
+
+
+def cmd_demo(args):
+    """The whole instructor cycle on sample submissions, headless."""
+    course = Course(args.course)
+    assignments = args.assignment or course.assignments()
+    status = 0
+    for a in assignments:
+        print(f"== {a}: generate_assignment", flush=True)
+        run = course.nbgrader("generate_assignment", a, "--force")
+        if run.returncode != 0:
+            raise SystemExit(f"generate_assignment {a} failed:\n{nbgrader_errors(run)}")
+        made = samples.place_samples(course.root, a)
+        print(f"== {a}: samples {', '.join(made)} placed in submitted/; autograding with {args.workers} workers",
+              flush=True)
+        results = grade_class(course, a, workers=args.workers, force=True, timeout=args.timeout,
+                              students=made, progress=not args.quiet)
+        status |= any(r.status == "FAILED" for r in results)
+        written = report.generate_feedback(course, a)
+        print(f"== {a}: {len(written)} feedback file(s) in feedback/ (no hidden tests)")
+        print_grade_table(a, results)
+        print()
+        print(report.format_misconceptions(a, report.misconceptions(course.root, a)))
+    csv_path = course.root / "grades.csv"
+    rows = report.export_grades(course.db_url, assignments, csv_path)
+    print(f"\n== {len(rows)} grade row(s) for the LMS in {csv_path}")
+    return int(status)
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__.split("\n")[0])
+    parser.add_argument("--course", default=str(DEFAULT_COURSE), help="the nbgrader course folder (default: %(default)s)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def add_timeout(p):
+        p.add_argument("--timeout", type=float, default=None,
+                       help="seconds one submission may take before it is stopped and reported (default: no limit)")
+
+    g = sub.add_parser("grade", help="autograde a whole class in parallel (one gradebook writer)")
+    g.add_argument("assignment")
+    g.add_argument("--workers", type=int, default=2, help="parallel nbgrader processes (default: %(default)s)")
+    g.add_argument("--student", nargs="+", help="grade only these students")
+    g.add_argument("--force", action="store_true", help="grade again students graded before")
+    g.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_timeout(g)
+    g.set_defaults(func=cmd_grade)
+
+    f = sub.add_parser("feedback", help="feedback HTML for every autograded submission, without hidden tests")
+    f.add_argument("assignment")
+    f.set_defaults(func=cmd_feedback)
+
+    r = sub.add_parser("report", help="grades CSV for the LMS and the class misconception table")
+    r.add_argument("assignment", nargs="*", help="default: every assignment")
+    r.add_argument("--csv", help="where to write the CSV (default: <course>/grades.csv)")
+    r.set_defaults(func=cmd_report)
+
+    s = sub.add_parser("samples", help="place the sample submissions in submitted/ (needs release/)")
+    s.add_argument("assignment", nargs="*", help="default: every assignment")
+    s.set_defaults(func=cmd_samples)
+
+    d = sub.add_parser("demo", help="generate, sample submissions, grade, feedback, report: the whole cycle")
+    d.add_argument("assignment", nargs="*", help="default: every assignment")
+    d.add_argument("--workers", type=int, default=2)
+    d.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_timeout(d)
+    d.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    return args.func(args)

@@ -1,0 +1,202 @@
+"""What the instructor hands out and reads after grading.
+
+- Feedback HTML without hidden tests: nbgrader's own feedback shows the
+  hidden test code (nbgrader issue #917). `HideHiddenTests` removes the hidden
+  regions from test cells and the source lines from their tracebacks while
+  `nbgrader generate_feedback` renders, and `generate_feedback` then checks
+  every HTML file for the markers and for every hidden line of the source
+  notebooks (a file that still shows one is deleted and reported).
+- The grades CSV for an LMS (one row per student and assignment, scores as
+  `nbgrader export` computes them).
+- The class misconception table: per graded function, how many students made
+  which known mistake, read from the autograder's per-student results JSON.
+"""
+import csv
+import html
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+from nbgrader import utils
+from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.preprocessors import ClearHiddenTests
+
+BEGIN_HIDDEN, END_HIDDEN = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
+RESULTS_FOLDER = "autograder_results"   # <course>/autograder_results/<assignment>/<student>.json
+
+
+# ----------------------------------------------------------------------------- feedback
+
+class HideHiddenTests(ClearHiddenTests):
+    """nbgrader preprocessor for feedback: hidden test regions out of test cells, source lines out of tracebacks.
+
+    A failing test cell keeps its error name and message (what the student
+    needs) but not the traceback, whose frames quote the hidden code.
+    """
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        cell, resources = super().preprocess_cell(cell, resources, cell_index)
+        if cell.cell_type == "code" and utils.is_grade(cell):
+            for output in cell.get("outputs", []):
+                if output.get("output_type") == "error":
+                    output["traceback"] = [f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"]
+        return cell, resources
+
+
+FEEDBACK_PREPROCESSORS = ("nbgrader.preprocessors.GetGrades",
+                          "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+                          "autograder.report.HideHiddenTests")
+
+
+def hidden_lines(source_folder):
+    """The code lines inside hidden test regions of the notebooks in source_folder (stripped, non-trivial)."""
+    import nbformat
+    lines = set()
+    for path in sorted(Path(source_folder).glob("*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            inside = False
+            for line in cell.source.split("\n"):
+                if BEGIN_HIDDEN in line:
+                    inside = True
+                elif END_HIDDEN in line:
+                    inside = False
+                elif inside and line.strip() and not line.strip().startswith("#"):
+                    lines.add(line.strip())
+    return lines
+
+
+def html_text(page):
+    """What a reader sees of an HTML page: tags removed (code is split into highlighting spans), entities decoded."""
+    page = re.sub(r"<(script|style)\b.*?</\1>", "", page, flags=re.S | re.I)
+    return html.unescape(re.sub(r"<[^>]+>", "", page))
+
+
+def hidden_test_leaks(page, secret_lines):
+    """The hidden-test markers and hidden lines that an HTML page shows (empty list: clean)."""
+    text = html_text(page)
+    found = [m for m in (BEGIN_HIDDEN, END_HIDDEN) if m in page or m in text]
+    return found + sorted(l for l in secret_lines if l in text)
+
+
+def generate_feedback(course, assignment):
+    """Run `nbgrader generate_feedback` with hidden tests removed; check every page; return the HTML paths.
+
+    `course` is an autograder.cli.Course. Raises RuntimeError if nbgrader
+    fails or a page still shows hidden test code (such pages are deleted).
+    """
+    args = ["generate_feedback", assignment, "--force"]
+    args += [f"--GenerateFeedback.preprocessors={p}" for p in FEEDBACK_PREPROCESSORS]
+    run = course.nbgrader(*args)
+    if run.returncode != 0:
+        raise RuntimeError(f"nbgrader generate_feedback {assignment} failed:\n{run.stderr[-3000:]}")
+    pages = sorted((course.root / "feedback").glob(f"*/{assignment}/*.html"))
+    secrets = hidden_lines(course.root / "source" / assignment)
+    leaking = {}
+    for page in pages:
+        leaks = hidden_test_leaks(page.read_text(encoding="utf-8"), secrets)
+        if leaks:
+            leaking[page] = leaks
+            page.unlink()
+    if leaking:
+        detail = "\n".join(f"{p}: {leaks[:3]}" for p, leaks in leaking.items())
+        raise RuntimeError(f"feedback showing hidden tests was deleted:\n{detail}")
+    return pages
+
+
+# ----------------------------------------------------------------------------- grades for the LMS
+
+CSV_COLUMNS = ("student_id", "lms_user_id", "assignment", "score", "max_score",
+               "late_submission_penalty", "needs_manual_grade")
+
+
+def grade_rows(db_url, assignments):
+    """One dict per (student, assignment), students sorted; score as `nbgrader export` computes it.
+
+    score = max(0, raw score - late penalty), 0 for a missing submission.
+    """
+    rows = []
+    with Gradebook(db_url) as gb:
+        known = {a.name: a for a in gb.assignments}
+        unknown = [a for a in assignments if a not in known]
+        if unknown:
+            raise ValueError(f"not in the gradebook: {', '.join(unknown)} (run nbgrader generate_assignment)")
+        for student in sorted(gb.students, key=lambda s: s.id):
+            for name in assignments:
+                row = {"student_id": student.id, "lms_user_id": student.lms_user_id or "",
+                       "assignment": name, "max_score": known[name].max_score}
+                try:
+                    sub = gb.find_submission(name, student.id)
+                except MissingEntry:
+                    row.update(score=0.0, late_submission_penalty=0.0, needs_manual_grade=False)
+                else:
+                    penalty = sub.late_submission_penalty or 0.0
+                    row.update(score=max(0.0, sub.score - penalty), late_submission_penalty=penalty,
+                               needs_manual_grade=bool(sub.needs_manual_grade))
+                rows.append(row)
+    return rows
+
+
+def export_grades(db_url, assignments, path):
+    """Write the grades CSV (columns CSV_COLUMNS) to path; return its rows."""
+    rows = grade_rows(db_url, assignments)
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=CSV_COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    return rows
+
+
+# ----------------------------------------------------------------------------- misconceptions
+
+def load_results(course_root, assignment):
+    """{student: results dict} from <course>/autograder_results/<assignment>/<student>.json."""
+    folder = Path(course_root) / RESULTS_FOLDER / assignment
+    return {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.json"))}
+
+
+def _function_entries(results):
+    """(function name, entry) pairs of one student's results JSON."""
+    functions = results.get("functions", results)
+    if isinstance(functions, dict):
+        return [(name, entry) for name, entry in functions.items() if isinstance(entry, dict)]
+    return [(entry.get("name") or entry.get("function"), entry) for entry in functions]
+
+
+def _mistakes(entry):
+    """The known mistakes named in one function's entry, as (id, title) pairs."""
+    found = entry.get("mistakes") or entry.get("matched_mistakes") or []
+    if isinstance(found, dict):
+        found = [found]
+    pairs = []
+    for m in found:
+        if isinstance(m, str):
+            pairs.append((m, m))
+        else:
+            pairs.append((m.get("id"), m.get("title") or m.get("id")))
+    return pairs
+
+
+def misconceptions(course_root, assignment):
+    """{function: Counter({(mistake id, title): number of students})} for one assignment."""
+    table = {}
+    for student, results in load_results(course_root, assignment).items():
+        for name, entry in _function_entries(results):
+            counts = table.setdefault(name, Counter())
+            for mistake in set(_mistakes(entry)):
+                counts[mistake] += 1
+    return table
+
+
+def format_misconceptions(assignment, table):
+    """The misconception table as text: function, students, known mistake."""
+    lines = [f"known mistakes in {assignment} (students who made each one)"]
+    rows = [(f, n, f"{mid}: {title}" if title != mid else mid)
+            for f, counts in table.items() for (mid, title), n in counts.most_common()]
+    if not rows:
+        return "\n".join(lines + ["  none found" + ("" if table else " (no autograder results yet)")])
+    width = max(len(f) for f, _, _ in rows)
+    lines.append(f"  {'function':<{width}}  {'students':>8}  mistake")
+    for f, n, text in rows:
+        lines.append(f"  {f:<{width}}  {n:>8}  {text}")
+    return "\n".join(lines)
