@@ -59,7 +59,7 @@ def check_gradient(name, f, x, analytic, numerical_gradient, tol=DEFAULT_TOL):
                              f"{x.shape}: check numerical_gradient first")
     err = gradient_error(analytic, numeric)
     if not err <= tol:
-        worst = np.unravel_index(np.argmax(np.abs(analytic - numeric)), x.shape)
+        worst = tuple(int(i) for i in np.unravel_index(np.argmax(np.abs(analytic - numeric)), x.shape))
         raise AssertionError(
             f"{name} disagrees with the numerical gradient: error {err:.1e} (should be below {tol:.0e}); "
             f"worst entry {worst}: yours {analytic[worst]:.6g}, numerical {numeric[worst]:.6g}")
