@@ -31,10 +31,11 @@ pass, so one bug costs marks in one function only.
 
 Diagnosis: when a part is wrong, every known mistake of F (mistakes/) is run
 on the same inputs; a mistake is named when the student's values agree with
-it on every case for at least one wrong part, and the student gets right
-none of the parts the mistake gets wrong. Otherwise the feedback says which
-output differs, where (time steps or entries), by how much, and the sizes and
-seed that reproduce the case; never the inputs' or the expected values.
+it on every case in every part the mistake gets wrong (so two mistakes that
+spoil different parts are both named; the most parts explained come first).
+Otherwise the feedback says which output differs, where (time steps or
+entries), by how much, and the sizes and seed that reproduce the case; never
+the inputs' or the expected values.
 """
 import time
 from dataclasses import dataclass, field
@@ -226,20 +227,16 @@ def match_mistakes(name, parts, runs, failing, stand_ins):
     for mistake in mistakes_for(name):
         evaluate = in_process(namespace_with(mistake))
         outcomes = [evaluate(name, case.args, stand_ins) for case, _, _, _ in runs]
-        explained, contradicted = set(), False
+        explained, wrong = set(), set()
         for part in parts:
             relevant = [(r, o) for r, o in zip(runs, outcomes) if _relevant(part, r[0])]
-            if not relevant:
+            if not any(check_part(name, part, case, o, exp, tols) for (case, _, exp, tols), o in relevant):
                 continue
-            m_wrong = any(check_part(name, part, case, o, exp, tols) for (case, _, exp, tols), o in relevant)
-            if m_wrong and part.name not in failing:
-                contradicted = True
-                break
-            if part.name in failing and m_wrong and all(
-                    _agree(_part_value(s, part), _part_value(o, part), tols, part)
-                    for (case, s, exp, tols), o in relevant):
+            wrong.add(part.name)
+            if part.name in failing and all(_agree(_part_value(s, part), _part_value(o, part), tols, part)
+                                            for (case, s, exp, tols), o in relevant):
                 explained.add(part.name)
-        if explained and not contradicted:
+        if explained and explained == wrong:
             found.append((len(explained), mistake.id))
     found.sort(key=lambda item: -item[0])
     return [mid for _, mid in found]

@@ -31,6 +31,18 @@ class Mistake:
         return self.id.split("/", 1)[0]
 
 
+def variant(template, old, new, count=1):
+    """The template's source with `old` replaced by `new`; `old` must occur exactly `count` times.
+
+    Mistakes are written as one correct template per function plus the lines
+    that go wrong, so the library cannot drift from a working baseline.
+    """
+    found = template.count(old)
+    if found != count:
+        raise ValueError(f"expected {count} occurrence(s) of {old!r} in the template; found {found}")
+    return template.replace(old, new)
+
+
 def _collect():
     from . import clipping, contributions, gradcheck, losses, rnn, truncation, vanishing
     found = {}
