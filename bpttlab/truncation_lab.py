@@ -1,0 +1,295 @@
+"""Experiments and a widget for truncated BPTT: what truncation throws away, and what it saves.
+
+Legend: N batch size, T time steps, D input size, H hidden size, k truncation length.
+
+Two schemes (CONTRACT.md): the sliding window backpropagates each loss L_t
+through its own last k steps; chunks cut the sequence into [0, k), [k, 2k), ...
+and backpropagate inside each chunk only. Every function that needs an RNN
+takes the student's functions as arguments; this module has no graded code.
+"""
+import time
+
+import numpy as np
+
+SCHEMES = ("sliding", "chunked")
+SCHEME_LABELS = {"sliding": "sliding window (rnn_backward_truncated)",
+                 "chunked": "chunks (rnn_backward_chunked)"}
+
+
+def _check_T_k(T, k):
+    for name, v in (("T", T), ("k", k)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+            raise ValueError(f"{name} must be a whole number >= 1; got {v!r}")
+
+
+def random_problem(N=4, T=30, D=3, H=16, weight_scale=1.0, seed=0):
+    """A random tanh RNN, its inputs and an upstream gradient, for experiments.
+
+    Wh is Gaussian with standard deviation weight_scale / sqrt(H) (spectral
+    radius close to weight_scale), Wx has standard deviation 1 / sqrt(D),
+    inputs and dh are standard normal, h0 = 0.1 * standard normal.
+
+    Returns a dict with x (N, T, D), h0 (N, H), Wx (D, H), Wh (H, H), b (H,),
+    dh (N, T, H).
+    """
+    _check_T_k(T, 1)
+    rng = np.random.default_rng(seed)
+    return {"x": rng.standard_normal((N, T, D)), "h0": 0.1 * rng.standard_normal((N, H)),
+            "Wx": rng.standard_normal((D, H)) / np.sqrt(D),
+            "Wh": weight_scale * rng.standard_normal((H, H)) / np.sqrt(H),
+            "b": 0.1 * rng.standard_normal(H), "dh": rng.standard_normal((N, T, H))}
+
+
+def window_starts(T, k, scheme):
+    """The earliest step the signal of each loss reaches.
+
+    Returns an int array of shape (T,): entry t is max(0, t-k+1) for the
+    sliding window, and the start (t // k) * k of t's chunk for chunks.
+    """
+    _check_T_k(T, k)
+    t = np.arange(T)
+    if scheme == "sliding":
+        return np.maximum(0, t - k + 1)
+    if scheme == "chunked":
+        return (t // k) * k
+    raise ValueError(f"scheme must be one of {SCHEMES}; got {scheme!r}")
+
+
+def kept_mask(T, k, scheme):
+    """Which terms of the contribution matrix a scheme keeps.
+
+    Returns a bool array of shape (T, T): entry [t, s] is True when the signal
+    of L_t still deposits its term in dWh at step s (window_starts[t] <= s <= t).
+    """
+    start = window_starts(T, k, scheme)
+    t, s = np.meshgrid(np.arange(T), np.arange(T), indexing="ij")
+    return (s >= start[:, None]) & (s <= t)
+
+
+def cosine(a, b):
+    """Cosine similarity of two arrays of the same shape (flattened): a float in [-1, 1]."""
+    a, b = np.ravel(a), np.ravel(b)
+    denom = np.linalg.norm(a) * np.linalg.norm(b)
+    return float(a @ b / denom) if denom > 0 else 0.0
+
+
+def gradient_bias(rnn_forward, rnn_backward, rnn_backward_truncated, rnn_backward_chunked, ks, problem):
+    """How far each truncated dWh is from the full BPTT dWh, for every k.
+
+    Inputs:
+    - the student's rnn_forward, rnn_backward, rnn_backward_truncated, rnn_backward_chunked
+    - ks: sequence of truncation lengths (whole numbers >= 1)
+    - problem: dict from random_problem
+
+    Returns a dict with "k" (K,) and, for each scheme in SCHEMES, a dict with
+    "cosine" (K,) = cosine(dWh_k, dWh) and "rel_error" (K,) =
+    ||dWh_k - dWh|| / ||dWh|| (Frobenius norms).
+    """
+    ks = np.asarray(list(ks), dtype=int)
+    for k in ks:
+        _check_T_k(1, int(k))
+    p = problem
+    _, cache = rnn_forward(p["x"], p["h0"], p["Wx"], p["Wh"], p["b"])
+    dWh = rnn_backward(p["dh"], cache)[3]
+    out = {"k": ks}
+    for scheme, fn in (("sliding", rnn_backward_truncated), ("chunked", rnn_backward_chunked)):
+        approx = [fn(p["dh"], cache, int(k))[3] for k in ks]
+        out[scheme] = {"cosine": np.array([cosine(a, dWh) for a in approx]),
+                       "rel_error": np.array([np.linalg.norm(a - dWh) / np.linalg.norm(dWh) for a in approx])}
+    return out
+
+
+def backward_steps(T, k, scheme):
+    """Number of one-step backward products (Jacobian-vector products) a scheme does.
+
+    Sliding window: every L_t walks back min(k, t+1) steps, about T*k in all.
+    Chunks (and full BPTT, k >= T): one backward walk over the T steps, T products.
+    Returns an int.
+    """
+    start = window_starts(T, k, scheme)
+    if scheme == "sliding":
+        return int(np.sum(np.arange(T) - start + 1))
+    return T
+
+
+def states_kept(T, k):
+    """Hidden states that must be kept for the backward pass, same for both schemes.
+
+    An online learner with window/chunk length k needs the states h_{t-k}, ...,
+    h_t of the current window: min(k, T) + 1 (full BPTT: T + 1, h0 included).
+    Returns an int.
+    """
+    _check_T_k(T, k)
+    return min(k, T) + 1
+
+
+def cost_vs_k(rnn_forward, rnn_backward_truncated, rnn_backward_chunked, ks, problem, repeats=5):
+    """Measured time of each scheme's backward pass, and its counted cost, for every k.
+
+    Inputs as gradient_bias; repeats: timing repetitions (the median is kept).
+
+    Returns a dict with "k" (K,), "states" (K,) from states_kept, and for each
+    scheme a dict with "seconds" (K,) (median wall time of one backward call)
+    and "steps" (K,) from backward_steps.
+    """
+    ks = np.asarray(list(ks), dtype=int)
+    p = problem
+    T = p["x"].shape[1]
+    _, cache = rnn_forward(p["x"], p["h0"], p["Wx"], p["Wh"], p["b"])
+    out = {"k": ks, "T": T, "states": np.array([states_kept(T, int(k)) for k in ks])}
+    for scheme, fn in (("sliding", rnn_backward_truncated), ("chunked", rnn_backward_chunked)):
+        secs = []
+        for k in ks:
+            times = []
+            for _ in range(repeats):
+                start = time.perf_counter()
+                fn(p["dh"], cache, int(k))
+                times.append(time.perf_counter() - start)
+            secs.append(np.median(times))
+        out[scheme] = {"seconds": np.array(secs),
+                       "steps": np.array([backward_steps(T, int(k), scheme) for k in ks])}
+    return out
+
+
+# ---------------------------------------------------------------- plots
+
+def plot_bias(bias, axes=None, k_mark=None):
+    """Two panels: cosine similarity and relative error of the truncated dWh vs k, both schemes.
+
+    bias: dict from gradient_bias. Returns the two Axes.
+    """
+    import matplotlib.pyplot as plt
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(9, 3.2))
+    for i, scheme in enumerate(SCHEMES):
+        axes[0].plot(bias["k"], bias[scheme]["cosine"], "o-", ms=3, color=f"C{i}", label=SCHEME_LABELS[scheme])
+        axes[1].semilogy(bias["k"], np.maximum(bias[scheme]["rel_error"], 1e-16), "o-", ms=3, color=f"C{i}")
+    axes[0].set(xlabel="k", ylabel="cosine(dWh_k, dWh)", title="direction of the truncated gradient")
+    axes[1].set(xlabel="k", ylabel="||dWh_k - dWh|| / ||dWh||", title="relative error (bias)")
+    axes[0].legend(fontsize=8)
+    if k_mark is not None:
+        for ax in axes:
+            ax.axvline(k_mark, color="k", ls=":", lw=1)
+    return axes
+
+
+def plot_cost(cost, axes=None, k_mark=None):
+    """Two panels: measured backward time vs k, and counted cost (steps, states) vs k.
+
+    cost: dict from cost_vs_k (or one without "seconds", then the first panel
+    shows counted steps only). Returns the two Axes.
+    """
+    import matplotlib.pyplot as plt
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(9, 3.2))
+    k = cost["k"]
+    for i, scheme in enumerate(SCHEMES):
+        if "seconds" in cost[scheme]:
+            axes[0].plot(k, 1e3 * cost[scheme]["seconds"], "o-", ms=3, color=f"C{i}", label=SCHEME_LABELS[scheme])
+        axes[1].plot(k, cost[scheme]["steps"], "-", color=f"C{i}", label=f"backward steps, {scheme}")
+    axes[1].plot(k, cost["states"], "k--", label="hidden states kept (both)")
+    axes[1].set_yscale("log")
+    axes[0].set(xlabel="k", ylabel="ms per backward call", title=f"measured time (T = {cost['T']})")
+    axes[1].set(xlabel="k", ylabel="count", title="counted cost")
+    axes[0].legend(fontsize=8)
+    axes[1].legend(fontsize=8)
+    if k_mark is not None:
+        for ax in axes:
+            ax.axvline(k_mark, color="k", ls=":", lw=1)
+    return axes
+
+
+def plot_masked_contributions(C, k, scheme, ax=None, colorbar=True):
+    """The contribution matrix C (T, T) with the terms that a scheme drops greyed out.
+
+    C: array of shape (T, T) from gradient_contributions; k: the truncation;
+    scheme: "sliding" or "chunked". Colour is log10 C[t, s] (loss step t down,
+    deposit step s across), clipped 8 decades below the largest term; the
+    upper triangle (s > t) is empty. Returns the Axes.
+    """
+    import matplotlib.pyplot as plt
+    C = np.asarray(C, dtype=np.float64)
+    T = C.shape[0]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.5, 4))
+    causal = np.tril(np.ones((T, T), dtype=bool))
+    keep = kept_mask(T, k, scheme)
+    logC = np.log10(np.maximum(C, 1e-300))
+    vmax = logC[causal].max()
+    vmin = max(logC[causal].min(), vmax - 8)
+    ax.imshow(np.where(causal & ~keep, 1.0, np.nan), cmap="Greys", vmin=0, vmax=3, interpolation="nearest")
+    im = ax.imshow(np.where(keep, logC, np.nan), cmap="viridis", vmin=vmin, vmax=vmax, interpolation="nearest")
+    lost = np.linalg.norm(np.where(keep, 0.0, C)) / max(np.linalg.norm(C), 1e-300)
+    ax.set(xlabel="deposit step s", ylabel="loss step t",
+           title=f"{scheme}, k = {min(k, T)}: grey = dropped\n({100 * lost:.0f}% of the norm of all terms)")
+    if colorbar:
+        plt.colorbar(im, ax=ax, label="log10 C[t, s]", shrink=0.8)
+    return ax
+
+
+# ---------------------------------------------------------------- widget
+
+def truncation_explorer(rnn_forward, rnn_backward, gradient_contributions, rnn_backward_truncated,
+                        rnn_backward_chunked, T_max=60, T=30, k=8, scheme="sliding", seed=0, show=True):
+    """Sliders for T and k and a scheme toggle; redraws the masked contribution matrix,
+    the bias curves and the cost curves with the current k marked.
+
+    Inputs: the student's functions (contract signatures); T_max, the largest
+    T of the slider; T, k, scheme: the starting view. The computation for one
+    T (the matrix and the bias curves on a grid of k) is cached, so moving k
+    or switching the scheme only redraws.
+
+    Returns (widget, update) where update(T, k, scheme) computes and draws one
+    view and returns the Figure (the function the controls call; handy for timing).
+    """
+    import ipywidgets as widgets
+    from IPython.display import display
+    from matplotlib.figure import Figure
+
+    cache = {}
+
+    def compute(T):
+        if T not in cache:
+            p = random_problem(N=2, T=T, D=3, H=12, seed=seed)
+            _, c = rnn_forward(p["x"], p["h0"], p["Wx"], p["Wh"], p["b"])
+            ks = np.unique(np.round(np.geomspace(1, T, 10)).astype(int))
+            cache[T] = (gradient_contributions(p["dh"], c),
+                        gradient_bias(rnn_forward, rnn_backward, rnn_backward_truncated, rnn_backward_chunked, ks, p))
+        return cache[T]
+
+    fig = Figure(figsize=(12, 3.7))               # one figure, redrawn in place (not managed by pyplot)
+    axes = fig.subplots(1, 3)
+    fig.subplots_adjust(left=0.05, right=0.99, bottom=0.15, top=0.84, wspace=0.3)
+
+    def update(T, k, scheme):
+        k = min(k, T)
+        C, bias = compute(T)
+        for ax in axes:
+            ax.clear()
+        plot_masked_contributions(C, k, scheme, ax=axes[0], colorbar=False)
+        for i, name in enumerate(SCHEMES):      # log10 on a linear axis: no slow mathtext tick labels
+            axes[1].plot(bias["k"], np.log10(np.maximum(bias[name]["rel_error"], 1e-16)), "o-", ms=3,
+                         color=f"C{i}", label=name)
+        axes[1].set(xlabel="k", ylabel="log10 relative error", title="bias: ||dWh_k - dWh|| / ||dWh||")
+        ks = np.arange(1, T + 1)
+        for i, name in enumerate(SCHEMES):
+            axes[2].plot(ks, [backward_steps(T, int(q), name) for q in ks], color=f"C{i}",
+                         label=f"backward steps, {name}")
+        axes[2].plot(ks, [states_kept(T, int(q)) for q in ks], "k--", label="states kept (both)")
+        axes[2].set(xlabel="k", ylabel="count", title="cost")
+        for ax in axes[1:]:
+            ax.axvline(k, color="k", ls=":", lw=1)
+            ax.legend(fontsize=7)
+        return fig
+
+    def show_view(T, k, scheme):
+        display(update(T, k, scheme))
+
+    T_slider = widgets.IntSlider(value=T, min=2, max=T_max, description="T")
+    k_slider = widgets.IntSlider(value=k, min=1, max=T_max, description="k")
+    toggle = widgets.ToggleButtons(options=list(SCHEMES), value=scheme, description="scheme")
+    out = widgets.interactive_output(show_view, {"T": T_slider, "k": k_slider, "scheme": toggle})
+    box = widgets.VBox([widgets.HBox([T_slider, k_slider]), toggle, out])
+    if show:
+        display(box)
+    return box, update
