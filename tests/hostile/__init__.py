@@ -1,0 +1,1 @@
+"""Helpers and data for the sandbox tests and the hostile-submission suite."""

@@ -1,0 +1,324 @@
+"""The sandbox around a grading kernel (autograder/sandbox.py): what a submission cannot do.
+
+A kernel is started exactly as the grader starts it, in a small course laid
+out like nbgrader's (gradebook.db, source/, submitted/, autograded/ of two
+students), with the kernel's working folder in autograded/alice/a1. Every
+test runs code in it and checks, from outside, that the files, processes and
+network it must not reach were not reached.
+"""
+import contextlib
+import os
+import socket
+import sys
+import threading
+import time
+import warnings
+
+import psutil
+import pytest
+
+from autograder import sandbox
+from autograder.limits import REASON_MEMORY, REASON_RUNTIME_FILES, REASON_TIME, Limits, explain
+from hostile.kernel_client import SandboxedKernel
+
+LINUX = sys.platform.startswith("linux")
+pytestmark = pytest.mark.skipif(not LINUX, reason="bubblewrap sandboxes exist on Linux only")
+
+SECRET = "hidden-test-secret-7c1f"
+
+
+def test_bubblewrap_is_really_in_use():
+    status = sandbox.sandbox_status()
+    assert status.sandboxed, f"no sandbox on this Linux machine: {status.detail}"
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    """A course folder with secrets around alice's autograded submission (the kernel's workdir)."""
+    root = tmp_path_factory.mktemp("course")
+    files = {
+        "gradebook.db": SECRET,
+        "nbgrader_config.py": "c = get_config()\n",
+        "source/a1/a1.ipynb": SECRET,
+        "submitted/bob/a1/a1.ipynb": SECRET,
+        "autograded/bob/a1/a1.ipynb": SECRET,
+        "feedback/bob/a1/a1.html": SECRET,
+        "autograded/alice/a1/a1.ipynb": "alice's notebook",
+        "autograded/alice/a1/data.txt": "alice's data",
+    }
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    return root
+
+
+def snapshot(root):
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def kernel(course):
+    before = snapshot(course)
+    with SandboxedKernel(course / "autograded/alice/a1") as k:
+        yield k
+    assert snapshot(course) == before, "the course folder changed while the sandboxed kernel ran"
+
+
+def run_ok(kernel, code, timeout=30):
+    reply = kernel.run(code, timeout=timeout)
+    assert reply.error is None and not reply.timed_out, f"{code!r} failed: {reply}"
+    return reply.stdout
+
+
+def test_the_kernel_sees_a_copy_of_its_own_submission(kernel, course):
+    out = run_ok(kernel, "import os; print(sorted(os.listdir('.')), open('data.txt').read())")
+    assert out.strip() == "['a1.ipynb', 'data.txt'] alice's data"
+    run_ok(kernel, "open('data.txt', 'w').write('changed'); open('new.txt', 'w').write('x')")
+    assert run_ok(kernel, "print(open('data.txt').read())").strip() == "changed"
+    # ... a private copy: the real folder is untouched
+    assert (course / "autograded/alice/a1/data.txt").read_text() == "alice's data"
+    assert not (course / "autograded/alice/a1/new.txt").exists()
+
+
+@pytest.mark.parametrize("rel", ["gradebook.db", "source/a1/a1.ipynb", "submitted/bob/a1/a1.ipynb",
+                                 "autograded/bob/a1/a1.ipynb", "feedback/bob/a1/a1.html"])
+def test_course_files_and_other_students_are_out_of_reach(kernel, course, rel):
+    path = str(course / rel)
+    reply = kernel.run(f"print(open({path!r}).read())")
+    assert reply.error in ("FileNotFoundError", "PermissionError"), reply
+    assert SECRET not in reply.stdout
+    reply = kernel.run(f"import os; os.makedirs(os.path.dirname({path!r}), exist_ok=True); "
+                       f"open({path!r}, 'w').write('forged')")
+    assert reply.error in ("FileNotFoundError", "PermissionError", "OSError"), reply
+    assert (course / rel).read_text() == SECRET
+
+
+def test_writes_outside_the_submission_copy_fail(kernel, tmp_path):
+    host_dir = str(tmp_path)  # a folder the grader can write to
+    for target in [f"{host_dir}/x", "/etc/x", "/usr/x", f"{sandbox.SUBMISSION_MOUNT}/x", "/x",
+                   f"{sys.prefix}/x"]:
+        reply = kernel.run(f"open({target!r}, 'w').write('x')")
+        assert reply.error in ("PermissionError", "OSError", "FileNotFoundError"), (target, reply)
+    assert list(tmp_path.iterdir()) == []
+    assert not os.path.exists(f"{sys.prefix}/x")
+
+
+def test_tmp_is_private(kernel):
+    name = f"/tmp/bptt-sandbox-private-{os.getpid()}"
+    run_ok(kernel, f"open({name!r}, 'w').write('x')")
+    assert not os.path.exists(name)
+
+
+def test_home_directories_are_hidden(kernel):
+    home = os.path.expanduser("~")
+    entries = set(os.listdir(home)) - {".pyenv"}
+    assert entries, "this test needs a home folder with something in it"
+    out = run_ok(kernel, f"import os\ntry:\n    print(sorted(set(os.listdir({home!r})) - {{'.pyenv'}}))\n"
+                         "except OSError as e:\n    print(type(e).__name__)")
+    assert out.strip() in ("[]", "FileNotFoundError", "PermissionError"), out
+    assert run_ok(kernel, "import os; print(os.path.exists('/home'))").strip() == "False"
+
+
+def test_the_reference_and_the_grader_cannot_be_imported(kernel):
+    for statement in ("from solutions import rnn_forward", "import solutions.rnn", "import autograder.grading",
+                      "import autograder.sandbox", "from autograder.hidden import run_hidden_tests"):
+        reply = kernel.run(statement)
+        assert reply.error in ("ModuleNotFoundError", "ImportError", "FileNotFoundError"), (statement, reply)
+    for name in ("solutions", "autograder"):  # not even their source files
+        folder = os.path.join(sandbox.__file__.rsplit("/", 2)[0], name)
+        reply = kernel.run(f"import os; print(os.listdir({folder!r}))")
+        assert reply.error in ("FileNotFoundError", "PermissionError"), (folder, reply)
+    # the students' toolbox is importable
+    run_ok(kernel, "import bpttlab")
+
+
+def test_no_network_not_even_the_hosts_loopback(kernel):
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    server.settimeout(2)
+    port = server.getsockname()[1]
+    accepted = []
+    thread = threading.Thread(target=lambda: accepted.append(_accept(server)))
+    thread.start()
+    for host, p in [("127.0.0.1", port), ("1.1.1.1", 53), ("8.8.8.8", 443)]:
+        reply = kernel.run(f"import socket; socket.create_connection(({host!r}, {p}), timeout=2)")
+        assert reply.error in ("ConnectionRefusedError", "OSError", "TimeoutError"), (host, reply)
+    thread.join()
+    server.close()
+    assert accepted == [None]
+
+
+def _accept(server):
+    try:
+        return server.accept()
+    except OSError:
+        return None
+
+
+def test_only_its_own_processes_are_visible(kernel):
+    out = run_ok(kernel, "import os; print(len([p for p in os.listdir('/proc') if p.isdigit()]))")
+    assert int(out) <= 4  # bwrap's init, the setup shell's exec (the kernel), and a few children
+
+
+def test_environment_is_cleared(kernel):
+    os.environ["BPTT_GRADER_SECRET"] = SECRET
+    try:
+        out = run_ok(kernel, "import os; print(sorted(os.environ))")
+        assert "BPTT_GRADER_SECRET" not in out  # set after start; and the start env is cleared
+        assert "PATH" in out and "HOME" in out
+    finally:
+        del os.environ["BPTT_GRADER_SECRET"]
+
+
+def test_unprivileged_user_when_grading_as_root(kernel):
+    if os.geteuid() != 0:
+        pytest.skip("the kernel runs as the grader's own user when the grader is not root")
+    out = run_ok(kernel, "import os; print(os.getuid(), os.geteuid())")
+    uid, euid = map(int, out.split())
+    assert uid == euid >= sandbox.UID_BASE
+    assert run_ok(kernel, "print(open('/proc/self/status').read().split('CapEff:')[1].split()[0])").strip() \
+        == "0000000000000000"
+
+
+def test_rlimits_memory_file_size_tmp_size(kernel):
+    reply = kernel.run("import numpy as np; a = np.ones(6 * 1024**3 // 8)")
+    assert reply.error == "MemoryError", reply
+    reply = kernel.run("open('big.bin', 'wb').write(b'x' * (100 * 1024**2))")
+    assert reply.error == "OSError" and "too large" in reply.evalue.lower(), reply
+    reply = kernel.run("import os\nfor i in range(10):\n    open(f'/tmp/f{i}', 'wb').write(b'x' * (60 * 1024**2))")
+    assert reply.error == "OSError" and "space" in reply.evalue.lower(), reply
+    run_ok(kernel, "import glob, os\nfor f in glob.glob('/tmp/f*') + ['big.bin']:\n"
+                   "    os.path.exists(f) and os.remove(f)")
+
+
+def test_process_limit(kernel):
+    if os.geteuid() != 0:
+        pytest.skip("RLIMIT_NPROC is per user; it is set when each kernel has a user id of its own (root)")
+    out = run_ok(kernel, "import subprocess\nps = []\ntry:\n    for i in range(200):\n"
+                         "        ps.append(subprocess.Popen(['sleep', '30']))\nexcept OSError as e:\n"
+                         "    print('stopped', type(e).__name__)\nfor p in ps:\n    p.kill(); p.wait()\n"
+                         "print(len(ps))")
+    assert out.split()[0] == "stopped"
+    assert int(out.split()[-1]) < 64
+
+
+def _processes_with_marker(marker):
+    found = []
+    for p in psutil.process_iter(["cmdline"]):
+        with contextlib.suppress(psutil.Error, TypeError):
+            if any(marker in part for part in p.info["cmdline"] or []):
+                found.append(p)
+    return found
+
+
+def test_no_process_survives_the_kernel(course):
+    marker = "bptt-sandbox-orphan-marker"
+    code = ("import subprocess\n"
+            f"subprocess.Popen(['sh', '-c', 'trap \"\" HUP TERM INT; (sleep 300; echo {marker}) & "
+            f"sleep 300; echo {marker}'], start_new_session=True)\n"
+            f"subprocess.Popen(['python3', '-c', 'import os, time\\nif os.fork() == 0:\\n    os.setsid()\\n"
+            f"    time.sleep(300)\\n# {marker}'])\n")
+    k = SandboxedKernel(course / "autograded/alice/a1")
+    try:
+        run_ok(k, code)
+        deadline = time.monotonic() + 10
+        while len(_processes_with_marker(marker)) < 3 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert len(_processes_with_marker(marker)) >= 3, "the test's background processes did not start"
+    finally:
+        k.stop()
+    deadline = time.monotonic() + 10
+    while _processes_with_marker(marker) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _processes_with_marker(marker) == []
+
+
+# ---------------------------------------------------------------------------
+# How a kernel ends: recorded by the supervisor, explained in plain words
+
+def short_kernel(course, **limits):
+    return SandboxedKernel(course / "autograded/alice/a1", Limits(**limits))
+
+
+def test_notebook_time_limit_kills_a_loop_that_ignores_interrupts(course):
+    k = short_kernel(course, notebook_seconds=4)
+    k.run("import signal\nfor s in (signal.SIGINT, signal.SIGTERM):\n    signal.signal(s, signal.SIG_IGN)\n"
+          "while True:\n    pass", timeout=1)
+    k.km.interrupt_kernel()
+    outcome = k.outcome_when_dead(timeout=20)
+    assert outcome["reason"] == REASON_TIME
+    assert 4 <= outcome["elapsed"] < 10
+    assert "at most 4 s" in explain(outcome)
+
+
+@pytest.mark.parametrize("code, words", [
+    ("import os; os._exit(3)", "exited with status 3"),
+    ("import ctypes; ctypes.string_at(0)", "segmentation fault"),
+    ("import os, signal; os.kill(os.getpid(), signal.SIGKILL)", "was killed (SIGKILL)"),
+])
+def test_kernel_death_is_recorded(course, code, words):
+    k = short_kernel(course)
+    k.run(code, timeout=1)
+    outcome = k.outcome_when_dead(timeout=20)
+    assert outcome["reason"] == "exited"
+    assert words in explain(outcome), explain(outcome)
+
+
+def test_cpu_limit(course):
+    k = short_kernel(course, cpu_seconds=2)
+    k.run("while True:\n    pass", timeout=1)
+    outcome = k.outcome_when_dead(timeout=20)
+    assert "CPU-time limit" in explain(outcome), outcome
+
+
+def test_memory_of_a_process_tree_is_limited(course):
+    # each child stays under the address-space limit; together they exceed memory_mb
+    k = short_kernel(course, memory_mb=400, notebook_seconds=60)
+    k.run("import subprocess, sys\ncode = 'import time; b = bytearray(250 * 1024**2); time.sleep(60)'\n"
+          "ps = [subprocess.Popen([sys.executable, '-c', code]) for _ in range(3)]\n"
+          "import time; time.sleep(60)", timeout=2)
+    outcome = k.outcome_when_dead(timeout=40)
+    assert outcome["reason"] == REASON_MEMORY
+    assert "more than 400 MB" in explain(outcome)
+
+
+def test_writing_into_the_connection_folder_kills_the_kernel(course):
+    k = short_kernel(course, runtime_kb=64)
+    runtime = str(k.runtime_dir)
+    k.run(f"open({runtime + '/junk'!r}, 'wb').write(b'x' * 200000)\nimport time; time.sleep(30)", timeout=2)
+    outcome = k.outcome_when_dead(timeout=20)
+    assert outcome["reason"] == REASON_RUNTIME_FILES
+
+
+# ---------------------------------------------------------------------------
+# Configuration and the unsandboxed fallback
+
+def test_limits_reject_bad_values():
+    with pytest.raises(ValueError, match="notebook_seconds must be a positive number"):
+        Limits(notebook_seconds=0)
+    with pytest.raises(ValueError, match="unknown limit"):
+        Limits.from_dict({"seconds": 3})
+    with pytest.raises(TypeError, match="Limits"):
+        sandbox.sandbox_launcher({"cpu_seconds": 3})
+
+
+def test_launcher_wraps_the_kernel_command():
+    argv = ["/some/python", "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    wrapped = sandbox.sandbox_launcher(Limits())(list(argv), workdir="/w", runtime_dir="/r")
+    assert wrapped[-len(argv):] == argv
+    assert wrapped[:4] == [sys.executable, "-I", "-m", "autograder.sandbox"]
+
+
+def test_unsandboxed_fallback_warns_loudly_and_still_limits(course, monkeypatch):
+    monkeypatch.setattr(sandbox, "sandbox_status",
+                        lambda: sandbox.SandboxStatus(False, sandbox.UNSANDBOXED_WARNING))
+    with pytest.warns(RuntimeWarning, match="UNSANDBOXED"):
+        launcher = sandbox.sandbox_launcher(Limits(address_space_mb=3000))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with SandboxedKernel(course / "autograded/alice/a1", launcher=launcher) as k:
+            out = run_ok(k, "import resource; print(resource.getrlimit(resource.RLIMIT_AS)[0])")
+            assert int(out) == 3000 * 1024 ** 2
+    with pytest.raises(RuntimeError, match="UNSANDBOXED"):
+        sandbox.sandbox_launcher(require_sandbox=True)
