@@ -190,7 +190,7 @@ def same_value(a, b, tols, path=()):
     Used to match a student's value with a known mistake's; types must match as well.
     """
     if isinstance(a, Opaque) or isinstance(b, Opaque):
-        return a == b
+        return type(a) is Opaque and type(b) is Opaque and a.type_name == b.type_name
     if isinstance(a, (tuple, list)) or isinstance(b, (tuple, list)):
         return (type(a) is type(b) and len(a) == len(b)
                 and all(same_value(x, y, tols, path + (i,)) for i, (x, y) in enumerate(zip(a, b))))

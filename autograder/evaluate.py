@@ -22,6 +22,17 @@ or dict of str keys comes back as an `Opaque` holding only its type's name.
 `in_process(namespace)` is the evaluator for a namespace in this process (a
 notebook's globals(), a dict filled by exec): the hidden test cells and the
 tests use it. `remote.py` provides one for a student's kernel.
+
+remote.py sends the source of `Opaque`, `to_plain`, `prepare_args`,
+`after_args` and `call_captured` into the kernel: keep them self-contained
+(they may use only np, copy, contextlib, io, time, warnings, PLAIN_SCALARS,
+MAX_DEPTH, Opaque, FunctionSpec, build_function and each other).
+
+Fairness rule for return values: an object that is not one of the plain types
+(an ndarray subclass, a list-like, an object with `__array__`, even one that
+would produce the right numbers) is a wrong type, reported as such: the
+grader never runs code of the student's objects, so a hostile `__array__`,
+`__eq__`, `__sub__` or `__float__` cannot change or crash the verdict.
 """
 import contextlib
 import copy
@@ -156,6 +167,15 @@ def call_captured(func, args):
     return value, error, buffer.getvalue(), notes, seconds
 
 
+def _message(error):
+    """The exception's message, at most 500 characters; a message that cannot be built is reported as such."""
+    try:
+        text = str(error)
+    except Exception:                                    # a hostile __str__
+        return "(the exception's message could not be read)"
+    return text[:500] if type(text) is str else "(the exception's message is not text)"
+
+
 def in_process(namespace):
     """The evaluator for functions defined in `namespace` (a dict such as a notebook's globals()).
 
@@ -178,7 +198,7 @@ def in_process(namespace):
         outcome = Outcome(args_after=after_args(args, passed), stdout=text, seconds=seconds, warnings=notes)
         if error is not None:
             outcome.error_type = type(error).__name__
-            outcome.error = str(error)[:500]
+            outcome.error = _message(error)
         else:
             outcome.outputs = to_plain(value)
         return outcome

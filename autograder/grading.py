@@ -99,7 +99,7 @@ class FunctionReport:
     fraction: the weighted share of parts right, in [0, 1]; parts: one PartResult each;
     mistakes: ids of the known mistakes the student's outputs match (best first);
     feedback: the text shown to the student; cases: what each case was (sizes, no values);
-    error: the first exception the function raised, "Type: message", or None.
+    error: the first exception the function raised where none was expected, "Type: message", or None.
     """
     name: str
     seed: int
@@ -275,7 +275,7 @@ def grade_function(name, evaluate, seed, diagnose=True):
     if args_problem:
         first_problem[ARGS] = args_problem
     fraction = round(sum(r.weight for r in results if r.passed), 10)
-    errors = [o for _, o, _, _ in runs if o.error_type]
+    errors = [o for case, o, _, _ in runs if o.error_type and o.error_type != case.expect_error]
     report = FunctionReport(name, seed, min(1.0, fraction), results, [], "",
                             [c.describe() for c in cases], _error_text(errors[0]) if errors else None)
     stub = errors and all(o.error_type == "NotImplementedError" for _, o, _, _ in runs)
