@@ -34,7 +34,8 @@ MISTAKES = (
             variant(variant(NUMERICAL_GRADIENT, "x_work = np.array(x, dtype=np.float64)", "x_work = x"),
                     "        x_work[i] = old\n", "")),
     Mistake("numerical_gradient/first-axis-only", "Only the first axis is iterated",
-            "Every element of x needs its own perturbation, whatever the number of dimensions (np.ndindex or np.nditer).",
+            "Every element of x needs its own perturbation, whatever the number of dimensions "
+            "(numpy can list every index of an array of any shape).",
             variant(variant(NUMERICAL_GRADIENT, "for i in np.ndindex(x_work.shape):", "for i in range(x_work.shape[0]):"),
                     "old = x_work[i]\n", "old = x_work[i].copy()\n")),
 )
