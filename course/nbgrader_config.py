@@ -1,7 +1,22 @@
-"""nbgrader configuration of the BPTT course. Run nbgrader commands from this folder."""
+"""nbgrader configuration of the BPTT course. Run nbgrader commands from this folder.
+
+`nbgrader autograde` grades outside the student's kernel: nbgrader's Execute
+step is replaced by autograder.nbgrader_plugin.GradeOutsideKernel, which runs
+the student's cells in a kernel (test cells never run there), grades every
+graded function against the reference in the grader's own process, writes the
+feedback and the score into each test cell, and saves the results to
+autograder_results/<assignment>/<student>.json.
+"""
 import os
+
+from autograder.nbgrader_plugin import autograde_preprocessors
 
 c = get_config()  # noqa: F821 (provided by nbgrader)
 
 c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
 c.CourseDirectory.course_id = "bptt"
+
+c.Autograde.autograde_preprocessors = autograde_preprocessors()
+# Seconds per student cell (nbgrader's own trait) and per call of a graded function.
+c.GradeOutsideKernel.timeout = 60
+c.GradeOutsideKernel.call_timeout = 30.0

@@ -1,0 +1,313 @@
+"""The nbgrader preprocessor that grades outside the student's kernel.
+
+`nbgrader autograde <assignment>`, run from course/, uses `GradeOutsideKernel`
+in place of nbgrader's `Execute` (course/nbgrader_config.py sets
+`c.Autograde.autograde_preprocessors = autograde_preprocessors()`). For each
+submitted notebook it
+
+1. starts one kernel (kernels.make_kernel_manager; sandboxed when
+   `GradeOutsideKernel.sandbox = True`) and runs every code cell that is not a
+   test cell, in order, with nbgrader's per-cell timeout, errors allowed, and
+   outputs kept for the feedback. Cell tags (`skip-execution`,
+   `raises-exception`, ...) are ignored: test cells are never run in the
+   kernel at all, every other code cell always is;
+2. grades every graded function F whose answer cell (grade_id F) is in the
+   notebook with grading.grade_function(F, RemoteEvaluator, seed), in this
+   process: the kernel only computes the student's outputs on inputs chosen
+   here (remote.py). A kernel that dies or hangs while F runs costs F only:
+   the kernel is restarted and the notebook's cells are run again before the
+   next function;
+3. shuts the kernel down, then writes each test cell of F (grade_id `F_test`
+   or `F_test_<suffix>`): its source becomes the visible part only (the
+   `### BEGIN/END HIDDEN TESTS` block is removed, so autograded notebooks and
+   feedback never show hidden test code, nbgrader #917), and its outputs
+   become a stdout stream with the feedback in plain words plus an
+   execute_result whose text is the score in points (fraction x the cell's
+   points, 2 decimals), which nbgrader's determine_grade records as partial
+   credit. Stderr, warnings, prints and plots of the student's own cells
+   cannot reach a test cell, so they never cost marks;
+4. saves the per-function results as JSON outside every student folder:
+   `<course root>/autograder_results/<assignment>/<student>.json` (see
+   `results_path`), for `python -m autograder report`.
+
+A test cell that belongs to no graded function present in the notebook scores
+0 with a note (nbgrader would otherwise give an empty test cell full marks).
+
+The results file (one per student and assignment; notebooks merged):
+
+    {"assignment": "01_unrolling", "student": "alice",
+     "notebooks": {"01_unrolling": {
+         "graded_at": "2026-11-25T20:30:00+00:00", "seed": 123, "sandboxed": false,
+         "kernel_restarts": 0, "notes": [],
+         "functions": {"rnn_forward": {"fraction": 0.7, "error": null, "seconds": 0.4,
+                                       "parts": [{"name": "h", "weight": 0.6, "passed": true,
+                                                  "message": ""}, ...],
+                                       "mistakes": ["..."], "message": "<feedback text>",
+                                       "cases": ["case 0 ..."]}},
+         "test_cells": {"rnn_forward_test": {"function": "rnn_forward", "score": 2.1,
+                                             "max_score": 3.0}}}}}
+"""
+import datetime
+import json
+import os
+import secrets
+import tempfile
+import time
+from pathlib import Path
+
+from nbformat.v4 import new_output
+from nbgrader import utils
+from nbgrader.coursedir import CourseDirectory
+from nbgrader.preprocessors import ClearHiddenTests, Execute
+from nbclient import NotebookClient
+from nbclient.exceptions import DeadKernelError
+from traitlets import Bool, Dict, Float, Integer, Unicode
+
+from . import kernels
+
+RESULTS_FOLDER = "autograder_results"
+MAX_RESTARTS = 3
+
+
+def autograde_preprocessors():
+    """nbgrader's autograde pipeline with its Execute replaced by GradeOutsideKernel."""
+    from nbgrader.converters.autograde import Autograde
+    default = Autograde.class_traits()["autograde_preprocessors"].default()
+    if Execute not in default:
+        raise RuntimeError(f"nbgrader's autograde pipeline has no Execute step to replace: {default}")
+    return [GradeOutsideKernel if p is Execute else p for p in default]
+
+
+def results_path(course_root, assignment, student):
+    """Where the grader writes one student's results for one assignment."""
+    return Path(course_root) / RESULTS_FOLDER / assignment / f"{student}.json"
+
+
+def graded_functions():
+    from .cases import GRADED
+    return tuple(GRADED)
+
+
+def grade_id_of(cell):
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+
+
+def function_of_test(grade_id, functions):
+    """The graded function a test cell's grade_id belongs to (F_test or F_test_<suffix>), or None."""
+    grade_id = grade_id or ""
+    owners = [f for f in functions if grade_id == f"{f}_test" or grade_id.startswith(f"{f}_test_")]
+    return max(owners, key=len) if owners else None
+
+
+def score_points(fraction, points):
+    """The points a test cell earns: fraction x points, rounded to 2 decimals, within [0, points]."""
+    return min(float(points), max(0.0, round(float(fraction) * float(points), 2)))
+
+
+def report_record(report):
+    """A FunctionReport as plain JSON data."""
+    return {"fraction": report.fraction, "error": report.error, "seconds": round(report.seconds, 3),
+            "parts": [{"name": p.name, "weight": p.weight, "passed": bool(p.passed), "message": p.message}
+                      for p in report.parts],
+            "mistakes": list(report.mistakes), "message": report.feedback, "cases": list(report.cases)}
+
+
+class GradeOutsideKernel(Execute):
+    """Runs the student's cells in a kernel and grades the graded functions in this process (see module doc)."""
+
+    call_timeout = Float(30.0, help="Seconds one call of a student's function may take before it is "
+                                    "interrupted (each function is called on several cases).").tag(config=True)
+    seed = Integer(None, allow_none=True, help="Seed of the grading cases; default: $AUTOGRADER_SEED, "
+                                               "else a fresh random one per notebook.").tag(config=True)
+    results_dir = Unicode("", help="Folder for the JSON results; default <course root>/autograder_results."
+                          ).tag(config=True)
+    sandbox = Bool(False, help="Start every kernel through autograder.sandbox (bubblewrap).").tag(config=True)
+    require_sandbox = Bool(False, help="Refuse to grade when the sandbox is not available.").tag(config=True)
+    limits = Dict({}, help="Resource limits of the sandbox (autograder.limits.Limits fields).").tag(config=True)
+
+    def create_kernel_manager(self):
+        """The manager of this notebook's kernel, from kernels.make_kernel_manager (nbclient calls this)."""
+        launcher = None
+        if self.sandbox:
+            from .limits import Limits
+            from .sandbox import sandbox_launcher
+            launcher = sandbox_launcher(Limits.from_dict(self.limits), require_sandbox=self.require_sandbox)
+        self.km = kernels.make_kernel_manager(self._workdir, self._runtime_dir, launcher=launcher,
+                                              manager_class=self.kernel_manager_class)
+        return self.km
+
+    # -- the notebook ------------------------------------------------------------
+
+    def preprocess(self, nb, resources=None, km=None):
+        from .grading import grade_function
+        from .hidden import run_seed
+        from .remote import KernelSession, RemoteEvaluator
+
+        self._workdir = (resources or {}).get("metadata", {}).get("path") or os.getcwd()
+        self._runtime_dir = kernels.make_runtime_dir()
+        functions = graded_functions()
+        answers = [grade_id_of(c) for c in nb.cells
+                   if c.cell_type == "code" and utils.is_solution(c) and not utils.is_grade(c)
+                   and grade_id_of(c) in functions]
+        tests = {i: function_of_test(grade_id_of(c), functions) for i, c in enumerate(nb.cells)
+                 if c.cell_type == "code" and utils.is_grade(c) and not utils.is_solution(c)}
+        seed = run_seed(self.seed)
+        reports, failures, notes = {}, {}, []
+        self.restarts = 0
+        start = time.perf_counter()
+        try:
+            NotebookClient.__init__(self, nb, km)       # as ExecutePreprocessor.preprocess: reset to this notebook
+            self.reset_execution_trackers()
+            self._check_assign_resources(resources)
+            self.skip_cells_with_tag = f"never-skip-{secrets.token_hex(16)}"   # tags cannot skip a cell
+            with self.setup_kernel():
+                info = self.wait_for_reply(self.kc.kernel_info())
+                self.nb.metadata["language_info"] = info["content"]["language_info"]
+                code_cells = [i for i, c in enumerate(self.nb.cells) if c.cell_type == "code" and i not in tests]
+                self._run_cells(code_cells, resources, notes)
+                ran = time.perf_counter()
+                session = KernelSession(self.km, startup_timeout=self.startup_timeout)
+                evaluator = RemoteEvaluator(session, call_timeout=self.call_timeout)
+                try:
+                    for name in answers:
+                        if evaluator.needs_restart:
+                            session = self._restart(session, code_cells, notes)
+                            evaluator.replace_session(session)
+                        try:
+                            reports[name] = grade_function(name, evaluator, seed)
+                        except Exception as e:          # a fault of the grader, not of the student
+                            self.log.exception("Could not grade %s", name)
+                            failures[name] = f"{type(e).__name__}: {e}"
+                    if evaluator.input_prompts:
+                        notes.append(f"the submission called input() {evaluator.input_prompts} time(s) "
+                                     "while being graded (answered with an empty string)")
+                finally:
+                    session.close()
+                graded = time.perf_counter()
+            self.set_widgets_metadata()
+        finally:
+            kernels.remove_runtime_dir(self._runtime_dir)
+        self.log.info("Kernel start and student cells %.1f s, grading %d function(s) %.1f s, shutdown %.1f s",
+                      ran - start, len(answers), graded - ran, time.perf_counter() - graded)
+        test_cells = self._write_test_cells(tests, reports, failures, answers)
+        self._save_results(resources, seed, reports, failures, test_cells, notes)
+        return self.nb, self.resources
+
+    def _run_cells(self, indices, resources, notes):
+        """Execute the given cells (outputs kept); a kernel death is noted in the cell, then the kernel restarts."""
+        done = []
+        for index in indices:
+            try:
+                self.preprocess_cell(self.nb.cells[index], resources, index)
+            except DeadKernelError:
+                cell = self.nb.cells[index]
+                cell.outputs.append(new_output("error", ename="DeadKernelError", evalue=self._death_reason(),
+                                               traceback=[f"DeadKernelError: {self._death_reason()}"]))
+                notes.append(f"the kernel died in cell {index}: {self._death_reason()}")
+                if self.restarts >= MAX_RESTARTS:
+                    raise
+                self._restart_kernel()
+                self._replay(done, notes)
+                continue
+            done.append(index)
+
+    def _death_reason(self):
+        """Plain words on why the kernel ended (the sandbox's record when there is one)."""
+        if self.sandbox:
+            from .limits import explain
+            from .sandbox import read_outcome
+            outcome = read_outcome(self._runtime_dir)
+            if outcome:
+                return explain(outcome)
+        return "the notebook's Python process stopped (a crash, os._exit, or out of memory)"
+
+    def _restart_kernel(self):
+        from .remote import _blocking
+        self.restarts += 1
+        _blocking(self.km.restart_kernel(now=True))
+
+    def _replay(self, indices, notes):
+        """Run cells again after a restart, outputs discarded (they were recorded the first time)."""
+        from .remote import KernelSession
+        session = KernelSession(self.km, startup_timeout=self.startup_timeout)
+        try:
+            for index in indices:
+                run = session.run(self.nb.cells[index].source, timeout=self.timeout or 30)
+                if run.died or (run.timed_out and run.status is None):
+                    notes.append(f"cell {index} stopped the kernel again when run after a restart")
+                    break
+        finally:
+            session.close()
+
+    def _restart(self, session, code_cells, notes):
+        """A fresh kernel with the notebook's cells run again; returns a new KernelSession."""
+        from .remote import KernelSession
+        session.close()
+        if self.restarts >= MAX_RESTARTS:
+            raise RuntimeError(f"the kernel had to be restarted more than {MAX_RESTARTS} times")
+        notes.append(f"kernel restarted: {self._death_reason()}")
+        self._restart_kernel()
+        self._replay(code_cells, notes)
+        return KernelSession(self.km, startup_timeout=self.startup_timeout)
+
+    # -- the test cells ----------------------------------------------------------
+
+    def _write_test_cells(self, tests, reports, failures, answers):
+        """Replace each test cell's source by its visible part and its outputs by feedback + score."""
+        hidden = ClearHiddenTests(config=self.config)
+        written = {}
+        for index, name in tests.items():
+            cell = self.nb.cells[index]
+            grade_id = grade_id_of(cell)
+            hidden._remove_hidden_test_region(cell)
+            points = float(cell.metadata["nbgrader"].get("points", 0))
+            if name in reports:
+                text, fraction = reports[name].feedback, reports[name].fraction
+            elif name in failures:
+                self.log.error("Test cell %s scores 0: the autograder failed on %s", grade_id, name)
+                text, fraction = (f"{name}: the autograder could not grade this function ({failures[name]}). "
+                                  "Your instructor will grade it by hand."), 0.0
+            elif name is not None and name not in answers:
+                text, fraction = (f"{name}: its answer cell (grade_id {name!r}) is missing from the notebook, "
+                                  "so there is nothing to grade."), 0.0
+            else:
+                self.log.warning("Test cell %s belongs to no graded function; it scores 0", grade_id)
+                text, fraction = (f"This test cell ({grade_id}) belongs to no graded function; it scores 0 "
+                                  "until an instructor grades it by hand."), 0.0
+            score = score_points(fraction, points)
+            cell.outputs = [new_output("stream", name="stdout", text=text.rstrip("\n") + "\n"),
+                            new_output("execute_result", data={"text/plain": f"{score:g}"},
+                                       execution_count=None)]
+            cell.execution_count = None
+            written[grade_id] = {"function": name, "score": score, "max_score": points}
+        return written
+
+    # -- the results file --------------------------------------------------------
+
+    def _save_results(self, resources, seed, reports, failures, test_cells, notes):
+        info = (resources or {}).get("nbgrader", {})
+        assignment, student, notebook = info.get("assignment"), info.get("student"), info.get("notebook")
+        if not (assignment and student and notebook):
+            return None                   # not run by nbgrader autograde: nowhere to file it
+        root = Path(self.results_dir) if self.results_dir else \
+            Path(CourseDirectory(config=self.config).root) / RESULTS_FOLDER
+        path = root / assignment / f"{student}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            data = json.loads(path.read_text())
+            if not isinstance(data.get("notebooks"), dict):
+                raise ValueError("no notebooks")
+        except (OSError, ValueError, AttributeError):
+            data = {"assignment": assignment, "student": student, "notebooks": {}}
+        functions = {name: report_record(r) for name, r in reports.items()}
+        functions.update({name: {"fraction": 0.0, "error": why, "grader_failure": True, "parts": [],
+                                 "mistakes": [], "message": why, "cases": []} for name, why in failures.items()})
+        data["notebooks"][notebook] = {
+            "graded_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "seed": seed, "sandboxed": bool(self.sandbox), "kernel_restarts": self.restarts,
+            "notes": notes, "functions": functions, "test_cells": test_cells}
+        handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{student}.", suffix=".json")
+        with os.fdopen(handle, "w") as f:
+            json.dump(data, f, indent=1, sort_keys=True)
+        os.replace(tmp, path)
+        return path

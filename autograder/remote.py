@@ -1,0 +1,483 @@
+"""The remote evaluator: run a student's function in their own kernel, judge the result here.
+
+`RemoteEvaluator(session)` implements the evaluator protocol of evaluate.py,
+`evaluate(name, args, stand_ins) -> Outcome`, for a function defined in a
+running kernel (`KernelSession`, a blocking connection to it). What crosses
+the boundary, and in which direction:
+
+    grader -> kernel   one execute request per call: a small harness (the code
+                       below marked KERNEL SIDE, sent as source with specs.py
+                       and evaluate.py's to_plain/prepare_args/call_captured)
+                       and the inputs, packed as an .npz in base64
+    kernel -> grader   input() prompts on the Jupyter stdin channel:
+                       "call"   a stand-in wants the reference's result on its
+                                arguments; the grader computes it here and
+                                answers with the packed result;
+                       "result" the outputs, the arguments after the call,
+                                the exception and the printed text, packed.
+
+The reference module and the expected outputs never enter the kernel. The
+grader unpacks what the kernel sends with `np.load(..., allow_pickle=False)`,
+checks sizes, tags and dtypes, rebuilds plain data only (evaluate.to_plain
+again) and compares it with the reference in this process (grading.py):
+whatever a submission does to numpy, builtins or the harness in its kernel,
+it can only change what it *claims* its function returned, never the verdict.
+Every call carries a fresh random token, so nothing can be prepared in advance.
+
+Stand-ins answer only for the names the grader listed for that call (never
+for the function under test); their answers are computed by the reference
+functions here on the decoded arguments.
+"""
+import base64
+import inspect
+import io
+import json
+import secrets
+import time
+import zipfile
+from dataclasses import dataclass
+
+import numpy as np
+import zmq
+
+from . import evaluate, specs
+from .evaluate import MAX_DEPTH, PLAIN_SCALARS, FunctionSpec, Opaque, Outcome, to_plain
+
+MAGIC = "BPTT-AUTOGRADER-1"
+MAX_PAYLOAD_CHARS = 64 * 2 ** 20        # base64 text of one message from the kernel
+MAX_UNPACKED_BYTES = 48 * 2 ** 20       # arrays of one message, once unpacked
+MAX_TEXT = 20_000                       # printed text kept per call
+MAX_NODES = 100_000                     # values in one message
+
+
+class WireError(ValueError):
+    """A message from the kernel that is not a well-formed packed value."""
+
+
+# ----------------------------------------------------------------------------
+# KERNEL SIDE and grader side alike: the wire format (numpy and stdlib only).
+# A value becomes a JSON tree of tagged lists plus arrays stored in an .npz:
+#   ["none"] ["str", s] ["bool", b] ["int", "12"] ["float", "0.5"]
+#   ["array", i] ["npscalar", i] (0-d array i of the .npz)
+#   ["tuple", [..]] ["list", [..]] ["dict", [[key, ..], ..]]
+#   ["opaque", type name] ["spec", kind, shape, params]
+# ----------------------------------------------------------------------------
+
+def _encode(value, arrays):
+    """The tagged tree of a plain value (what to_plain returns); arrays are appended to `arrays`."""
+    kind = type(value)
+    if value is None:
+        return ["none"]
+    if kind is str:
+        return ["str", value]
+    if kind is bool:
+        return ["bool", value]
+    if kind is int:
+        return ["int", str(value)]
+    if kind is float:
+        return ["float", repr(value)]
+    if kind is np.ndarray or kind in PLAIN_SCALARS:
+        arrays.append(np.asarray(value))
+        return ["array" if kind is np.ndarray else "npscalar", len(arrays) - 1]
+    if kind is tuple or kind is list:
+        return [kind.__name__, [_encode(v, arrays) for v in value]]
+    if kind is dict:
+        return ["dict", [[str(k), _encode(v, arrays)] for k, v in value.items()]]
+    if kind is FunctionSpec:
+        return ["spec", value.kind, [int(s) for s in value.shape], _encode(dict(value.params), arrays)]
+    if kind is Opaque:
+        return ["opaque", str(value.type_name)]
+    return ["opaque", kind.__qualname__]
+
+
+def _decode(node, arrays, depth=0, budget=None):
+    """The value of a tagged tree; strict: anything unexpected raises WireError.
+
+    arrays: the loaded .npz (name "a<i>" -> array); budget: a one-element list
+    counting down the number of values allowed.
+    """
+    budget = [MAX_NODES] if budget is None else budget
+    budget[0] -= 1
+    if budget[0] < 0 or depth > MAX_DEPTH + 2:
+        raise WireError("message too large or nested too deeply")
+    if not isinstance(node, list) or not node or not isinstance(node[0], str):
+        raise WireError("malformed value")
+    tag, rest = node[0], node[1:]
+    if tag == "none" and not rest:
+        return None
+    if tag == "str" and len(rest) == 1 and isinstance(rest[0], str):
+        return rest[0][:MAX_TEXT]
+    if tag == "bool" and len(rest) == 1 and isinstance(rest[0], bool):
+        return rest[0]
+    if tag == "int" and len(rest) == 1 and isinstance(rest[0], str) and len(rest[0]) <= 400:
+        try:
+            return int(rest[0])
+        except ValueError:
+            raise WireError("malformed int") from None
+    if tag == "float" and len(rest) == 1 and isinstance(rest[0], str) and len(rest[0]) <= 40:
+        try:
+            return float(rest[0])
+        except ValueError:
+            raise WireError("malformed float") from None
+    if tag in ("array", "npscalar") and len(rest) == 1 and type(rest[0]) is int:
+        key = f"a{rest[0]}"
+        if key not in arrays:
+            raise WireError(f"missing array {key}")
+        a = arrays[key]
+        if type(a) is not np.ndarray:
+            raise WireError("not an array")
+        if a.dtype.kind not in "fiub":
+            return Opaque(f"ndarray of dtype {a.dtype}")
+        if tag == "npscalar":
+            value = a[()] if a.ndim == 0 else None
+            if type(value) not in PLAIN_SCALARS:
+                raise WireError("malformed numpy scalar")
+            return value
+        return np.array(a, copy=True)
+    if tag in ("tuple", "list") and len(rest) == 1 and isinstance(rest[0], list):
+        items = [_decode(v, arrays, depth + 1, budget) for v in rest[0]]
+        return tuple(items) if tag == "tuple" else items
+    if tag == "dict" and len(rest) == 1 and isinstance(rest[0], list):
+        out = {}
+        for pair in rest[0]:
+            if not (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str)):
+                raise WireError("malformed dict")
+            out[pair[0]] = _decode(pair[1], arrays, depth + 1, budget)
+        return out
+    if tag == "opaque" and len(rest) == 1 and isinstance(rest[0], str):
+        return Opaque(rest[0][:200])
+    if tag == "spec" and len(rest) == 3 and isinstance(rest[0], str) and isinstance(rest[1], list):
+        params = _decode(rest[2], arrays, depth + 1, budget)
+        if not isinstance(params, dict) or not all(type(s) is int for s in rest[1]):
+            raise WireError("malformed FunctionSpec")
+        return FunctionSpec(rest[0], tuple(rest[1]), params)
+    raise WireError(f"unknown or malformed value tag {tag!r}")
+
+
+def pack(value):
+    """A plain value as base64 text of an .npz (its JSON tree in "meta", arrays in "a<i>")."""
+    arrays = []
+    meta = json.dumps(_encode(value, arrays))
+    buffer = io.BytesIO()
+    np.savez(buffer, meta=np.frombuffer(meta.encode("utf-8"), dtype=np.uint8),
+             **{f"a{i}": a for i, a in enumerate(arrays)})
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def unpack(text):
+    """The value packed by `pack`, read as untrusted data (no pickles, sizes checked)."""
+    if not isinstance(text, str) or len(text) > MAX_PAYLOAD_CHARS:
+        raise WireError("message missing or too large")
+    try:
+        raw = base64.b64decode(text.encode("ascii"), validate=True)
+        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+            if sum(info.file_size for info in archive.infolist()) > MAX_UNPACKED_BYTES:
+                raise WireError("message too large once unpacked")
+        with np.load(io.BytesIO(raw), allow_pickle=False) as npz:
+            arrays = {name: npz[name] for name in npz.files}
+        meta = arrays.pop("meta")
+        if meta.dtype != np.uint8 or meta.ndim != 1:
+            raise WireError("malformed message header")
+        tree = json.loads(meta.tobytes().decode("utf-8"))
+    except WireError:
+        raise
+    except Exception as e:                 # binascii, zipfile, numpy, json: all mean "malformed"
+        raise WireError(f"unreadable message ({type(e).__name__})") from None
+    return _decode(tree, arrays)
+
+
+# ----------------------------------------------------------------------------
+# KERNEL SIDE: what runs in the student's kernel for one call.
+# ----------------------------------------------------------------------------
+
+def _kernel_call(user_ns, request, token):
+    """Call user_ns[name] on the request's arguments with stand-ins in place; send the result back."""
+    import builtins
+    ask = builtins.input                  # ipykernel's input(): a request on the stdin channel
+
+    def send(kind, value):
+        return ask(f"{MAGIC} {token} {kind} {pack(value)}")
+
+    def make_stand_in(stand_name):
+        def stand_in(*args, **kwargs):
+            reply = unpack(send("call", {"name": stand_name, "args": to_plain(tuple(args)),
+                                         "kwargs": to_plain(dict(kwargs))}))
+            if reply["error_type"] is not None:
+                error_class = {"ValueError": ValueError, "TypeError": TypeError}.get(reply["error_type"], RuntimeError)
+                raise error_class(reply["error"])
+            return reply["value"]
+        stand_in.__name__ = stand_name
+        return stand_in
+
+    req = unpack(request)
+    name = req["name"]
+    result = {"outputs": None, "error_type": None, "error": None, "args_after": list(req["args"]), "stdout": "",
+              "warnings": [], "seconds": 0.0}
+    func = user_ns.get(name)
+    if func is None:
+        result.update(error_type="NameError", error=f"{name} is not defined (was its cell run?)")
+    elif not callable(func):
+        result.update(error_type="TypeError", error=f"{name} is a {type(func).__name__}, not a function")
+    else:
+        passed = prepare_args(req["args"])
+        spaces = [user_ns]
+        if isinstance(getattr(func, "__globals__", None), dict) and func.__globals__ is not user_ns:
+            spaces.append(func.__globals__)
+        missing = object()
+        saved = []
+        try:
+            for space in spaces:
+                for stand_name in req["stand_ins"]:
+                    saved.append((space, stand_name, space.get(stand_name, missing)))
+                    space[stand_name] = make_stand_in(stand_name)
+            value, error, text, notes, seconds = call_captured(func, passed)
+        finally:
+            for space, stand_name, old in reversed(saved):
+                if old is missing:
+                    space.pop(stand_name, None)
+                else:
+                    space[stand_name] = old
+        result.update(args_after=list(after_args(req["args"], passed)), stdout=text, warnings=notes,
+                      seconds=seconds)
+        if error is not None:
+            result.update(error_type=type(error).__name__, error=str(error)[:500])
+        else:
+            result["outputs"] = to_plain(value)
+    send("result", result)
+
+
+def _kernel_source():
+    """The harness source sent with every call: specs.py, evaluate.py's rules, the wire format, _kernel_call."""
+    scalars = ", ".join(t.__name__ if t.__module__ == "builtins" else f"np.{t.__name__}" for t in PLAIN_SCALARS)
+    parts = [
+        inspect.getsource(specs),
+        "import base64, builtins, contextlib, copy, io, json, time, warnings, zipfile\n",
+        f"MAGIC = {MAGIC!r}\nMAX_DEPTH = {MAX_DEPTH!r}\nMAX_PAYLOAD_CHARS = {MAX_PAYLOAD_CHARS!r}\n"
+        f"MAX_UNPACKED_BYTES = {MAX_UNPACKED_BYTES!r}\nMAX_TEXT = {MAX_TEXT!r}\nMAX_NODES = {MAX_NODES!r}\n"
+        f"PLAIN_SCALARS = ({scalars},)\n",
+        inspect.getsource(WireError),
+        inspect.getsource(Opaque),
+    ]
+    parts += [inspect.getsource(f) for f in (evaluate.to_plain, evaluate.prepare_args, evaluate.after_args,
+                                             evaluate.call_captured, _encode, _decode, pack, unpack,
+                                             _kernel_call)]
+    return "\n\n".join(parts)
+
+
+# ----------------------------------------------------------------------------
+# Grader side.
+# ----------------------------------------------------------------------------
+
+@dataclass
+class RunResult:
+    """What one execute request did: the reply's status, error name, printed text, and whether it hung or died."""
+    status: str = None
+    ename: str = None
+    evalue: str = None
+    printed: str = ""
+    timed_out: bool = False
+    died: bool = False
+
+
+def _blocking(value):
+    """The result of a kernel-manager method, awaited when the manager is asynchronous."""
+    if inspect.isawaitable(value):
+        from jupyter_core.utils import run_sync
+
+        async def wait():
+            return await value
+        return run_sync(wait)()
+    return value
+
+
+class KernelSession:
+    """A blocking connection to a running kernel, made for the grader's own requests.
+
+    km: the kernel's manager (jupyter_client KernelManager or AsyncKernelManager).
+    """
+
+    def __init__(self, km, startup_timeout=60):
+        self.km = km
+        self.kc = km.blocking_client()
+        self.kc.start_channels()
+        self.kc.wait_for_ready(timeout=startup_timeout)
+
+    def is_alive(self):
+        return bool(_blocking(self.km.is_alive()))
+
+    def interrupt(self):
+        _blocking(self.km.interrupt_kernel())
+
+    def close(self):
+        self.kc.stop_channels()
+
+    def run(self, code, on_prompt=None, timeout=30.0, grace=5.0):
+        """Execute `code` (no history); answer input() prompts with on_prompt(prompt) -> str.
+
+        Waits until the reply has come and the kernel is idle. After `timeout`
+        seconds the kernel is interrupted; if it still has not answered `grace`
+        seconds later, the result says timed_out with no status (the kernel
+        must be restarted). A dead kernel gives died=True.
+        """
+        kc = self.kc
+        msg_id = kc.execute(code, silent=False, store_history=False, allow_stdin=True)
+        result, printed, idle = RunResult(), [], False
+        channels = {kc.stdin_channel.socket: kc.stdin_channel, kc.shell_channel.socket: kc.shell_channel,
+                    kc.iopub_channel.socket: kc.iopub_channel}
+        poller = zmq.Poller()
+        for sock in channels:
+            poller.register(sock, zmq.POLLIN)
+        deadline = time.monotonic() + timeout
+        last_alive_check = time.monotonic()
+        while result.status is None or not idle:
+            now = time.monotonic()
+            if now > deadline:
+                if result.timed_out:               # interrupted already and still no answer
+                    result.status = None
+                    break
+                result.timed_out = True
+                self.interrupt()
+                deadline = now + grace
+            if now - last_alive_check > 1.0:
+                last_alive_check = now
+                if not self.is_alive():
+                    result.died = True
+                    break
+            events = dict(poller.poll(timeout=200))
+            for sock, channel in channels.items():
+                if sock not in events:
+                    continue
+                msg = channel.get_msg(timeout=0)
+                if msg.get("parent_header", {}).get("msg_id") != msg_id:
+                    continue
+                kind, content = msg["msg_type"], msg["content"]
+                if channel is kc.stdin_channel and kind == "input_request":
+                    answer = on_prompt(content.get("prompt", "")) if on_prompt else ""
+                    kc.input(answer)
+                elif kind == "execute_reply":
+                    result.status = content.get("status")
+                    result.ename, result.evalue = content.get("ename"), content.get("evalue")
+                elif kind == "stream":
+                    printed.append(content.get("text", ""))
+                elif kind == "status" and content.get("execution_state") == "idle":
+                    idle = True
+        result.printed = "".join(printed)[:MAX_TEXT]
+        return result
+
+
+class RemoteEvaluator:
+    """evaluate(name, args, stand_ins) -> Outcome, running the student's function in a KernelSession.
+
+    session: a KernelSession on a kernel where the student's cells have run;
+    reference: the object whose attributes are the reference functions
+      (default: the `solutions` package), used for the stand-ins only;
+    call_timeout: seconds one call may take before the kernel is interrupted.
+
+    After the kernel died or hung, `needs_restart` is True and every further
+    call returns an error Outcome at once, until `session` is replaced.
+    """
+
+    def __init__(self, session, reference=None, call_timeout=30.0):
+        if reference is None:
+            import solutions as reference
+        self.session = session
+        self.reference = reference
+        self.call_timeout = call_timeout
+        self.needs_restart = False
+        self.broken_reason = ""
+        self.input_prompts = 0                 # input() calls that were not the harness's
+        self._harness = _kernel_source()
+
+    def replace_session(self, session):
+        self.session, self.needs_restart, self.broken_reason = session, False, ""
+
+    def __call__(self, name, args, stand_ins=()):
+        if self.needs_restart:
+            return Outcome(error_type="KernelDied", error=self.broken_reason, args_after=tuple(args))
+        token = secrets.token_hex(16)
+        allowed = tuple(n for n in stand_ins if n != name)
+        request = pack({"name": name, "args": tuple(args), "stand_ins": list(allowed)})
+        code = (f"exec({self._harness + chr(10) + '_kernel_call(USER_NS, REQUEST, TOKEN)'!r}, "
+                f"{{'__name__': '__bptt_autograder__', 'USER_NS': globals(), "
+                f"'REQUEST': {request!r}, 'TOKEN': {token!r}}})")
+        answer = {}
+
+        def on_prompt(prompt):
+            head, _, payload = prompt.partition(" ")
+            got_token, _, rest = payload.partition(" ")
+            kind, _, body = rest.partition(" ")
+            if head != MAGIC or got_token != token:
+                self.input_prompts += 1
+                return ""
+            if kind == "call":
+                return self._stand_in_answer(body, allowed)
+            if kind == "result" and "result" not in answer:
+                try:
+                    answer["result"] = unpack(body)
+                except WireError as e:
+                    answer["result"] = e
+            return ""
+
+        start = time.perf_counter()
+        run = self.session.run(code, on_prompt, timeout=self.call_timeout)
+        wall = time.perf_counter() - start
+        if run.died:
+            self.needs_restart = True
+            self.broken_reason = (f"the Python process stopped (a crash, os._exit or out of memory) "
+                                  f"while {name} was running")
+            return Outcome(error_type="KernelDied", error=self.broken_reason, args_after=tuple(args),
+                           stdout=run.printed, seconds=wall)
+        if run.timed_out:
+            if run.status is None:
+                self.needs_restart = True
+                self.broken_reason = f"{name} did not stop when interrupted after {self.call_timeout:g} s"
+            return Outcome(error_type="TimeoutError",
+                           error=f"{name} did not finish within {self.call_timeout:g} s",
+                           args_after=tuple(args), stdout=run.printed, seconds=wall)
+        return self._outcome(name, args, answer.get("result"), run, wall)
+
+    def _outcome(self, name, args, result, run, wall):
+        """The Outcome built from the kernel's result message, trusting nothing in it."""
+        if result is None or isinstance(result, WireError) or not self._well_formed(result, args):
+            why = ("the harness was stopped before it could report" if result is None
+                   else "the report from the kernel was malformed")
+            error = f"no usable result came back from the kernel ({why}"
+            error += f"; the kernel said {run.ename}: {run.evalue})" if run.ename else ")"
+            return Outcome(error_type=run.ename or "NoResult", error=error[:500], args_after=tuple(args),
+                           stdout=run.printed, seconds=wall)
+        args_after = tuple(orig if isinstance(orig, FunctionSpec) else to_plain(after)
+                           for orig, after in zip(args, result["args_after"]))
+        text = result["stdout"] + (run.printed if run.printed else "")
+        seconds = result["seconds"] if isinstance(result["seconds"], float) and 0 <= result["seconds"] <= wall else wall
+        outcome = Outcome(args_after=args_after, stdout=text[:MAX_TEXT], seconds=seconds,
+                          warnings=[str(w)[:500] for w in result["warnings"]][:50])
+        if result["error_type"] is not None:
+            outcome.error_type = result["error_type"][:100]
+            outcome.error = (result["error"] or "")[:500]
+        else:
+            outcome.outputs = to_plain(result["outputs"])
+        return outcome
+
+    @staticmethod
+    def _well_formed(result, args):
+        if not isinstance(result, dict):
+            return False
+        types = {"error_type": (str, type(None)), "error": (str, type(None)), "args_after": (list,),
+                 "stdout": (str,), "warnings": (list,), "seconds": (float, int)}
+        return (all(isinstance(result.get(k, ...), t) for k, t in types.items()) and "outputs" in result
+                and len(result["args_after"]) == len(args))
+
+    def _stand_in_answer(self, body, allowed):
+        """The packed reference result for a stand-in's call, or its exception (as data)."""
+        reply = {"value": None, "error_type": None, "error": None}
+        try:
+            call = unpack(body)
+            if not (isinstance(call, dict) and call.get("name") in allowed
+                    and isinstance(call.get("args"), tuple) and isinstance(call.get("kwargs"), dict)):
+                raise WireError("not a call of an allowed stand-in")
+            func = getattr(self.reference, call["name"])
+            args = tuple(specs.build_function(a) if isinstance(a, FunctionSpec) else a for a in call["args"])
+            reply["value"] = to_plain(func(*args, **call["kwargs"]))
+        except Exception as e:                # the reference's input checks: data for the student's code
+            reply.update(error_type=type(e).__name__, error=str(e)[:500])
+        return pack(reply)
