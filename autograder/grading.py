@@ -60,6 +60,26 @@ class Part:
     select: object
 
 
+# Names of the items of the caches, for messages such as "cache[4] (h_next) is wrong".
+STEP_CACHE = ("x_t", "h_prev", "Wx", "Wh", "h_next")
+SEQUENCE_CACHE = ("x", "h0", "Wx", "Wh", "h")
+CACHE_ITEMS = {"rnn_step_forward": STEP_CACHE, "rnn_forward": SEQUENCE_CACHE}
+
+
+def _argument_name(name, position):
+    """The name of the reference's positional parameter number `position` (0-based)."""
+    import inspect
+    params = list(inspect.signature(_reference(name)).parameters)
+    return params[position] if position < len(params) else f"number {position + 1}"
+
+
+def _name_cache_items(name, message):
+    items = CACHE_ITEMS.get(name, ())
+    for i, item in enumerate(items):
+        message = message.replace(f"cache[{i}] ", f"cache[{i}] ({item}) ", 1)
+    return message
+
+
 def _tuple_parts(names, weights):
     return tuple(Part(n, w, i) for i, (n, w) in enumerate(zip(names, weights))) + (Part(ARGS, 0.1, ARGS),)
 
@@ -173,7 +193,7 @@ def check_part(name, part, case, outcome, expected, tols):
         changed = compare.unchanged(case.args, outcome.args_after)
         if changed is None:
             return None
-        return compare.Mismatch(f"{name} modified its argument number {changed + 1} in place; "
+        return compare.Mismatch(f"{name} modified its argument {_argument_name(name, changed)} in place; "
                                 f"work on new arrays (e.g. a copy) instead")
     if outcome.error_type:
         return compare.Mismatch(f"{name} raised {_error_text(outcome)}")
@@ -182,8 +202,12 @@ def check_part(name, part, case, outcome, expected, tols):
         return compare.Mismatch(f"{name} {problem.message}")
     path = () if part.select is None else (part.select,)
     ref = expected if part.select is None else expected[part.select]
-    return compare.compare_value(part.name, value, ref, {p[len(path):]: t for p, t in tols.items() if p[:len(path)] == path},
-                                 tuple(p[len(path):] for p in _time_axis_paths(expected, case) if p[:len(path)] == path))
+    mismatch = compare.compare_value(
+        part.name, value, ref, {p[len(path):]: t for p, t in tols.items() if p[:len(path)] == path},
+        tuple(p[len(path):] for p in _time_axis_paths(expected, case) if p[:len(path)] == path))
+    if mismatch:
+        mismatch.message = _name_cache_items(name, mismatch.message)
+    return mismatch
 
 
 def _relevant(part, case):
@@ -287,6 +311,13 @@ def grade_function(name, evaluate, seed, diagnose=True):
     return report
 
 
+def _mark(result, first_problem):
+    """ok, wrong, or - for the arguments part when it was not earned only because no output was right."""
+    if result.passed:
+        return "ok"
+    return "wrong" if result.name != ARGS or ARGS in first_problem else "-"
+
+
 def feedback_text(report, first_problem, stub=False):
     """The text for the student: score, parts, named mistakes, what differs, how to reproduce."""
     from .mistakes import by_id
@@ -296,7 +327,7 @@ def feedback_text(report, first_problem, stub=False):
         lines.append(f"  {name} is not implemented yet: it raises NotImplementedError. Replace the "
                      "`raise NotImplementedError()` line with your code.")
         return "\n".join(lines)
-    lines.append("  " + "   ".join(f"[{'ok' if r.passed else 'wrong'}] {r.name}" for r in report.parts))
+    lines.append("  " + "   ".join(f"[{_mark(r, first_problem)}] {r.name}" for r in report.parts))
     if report.passed:
         lines.append("  Every output matches the reference on every case.")
         return "\n".join(lines)
