@@ -1,0 +1,252 @@
+"""The hostile and broken submissions of tests/test_hostile_submissions.py, one per behaviour.
+
+Each `Hostile` starts from the released notebook (every answer raises
+NotImplementedError), answers the functions in `correct` with the reference
+algorithm (so the notebook has honest content worth `expected_points`), and
+then `attack(nb, ctx)` edits the notebook or the submission folder the way a
+careless or hostile student would. `ctx` gives the absolute paths an attacker
+would aim at (`Context`). `words`: text that must appear in the student's
+autograded notebook or results notes (the plain-words message), or None when
+the behaviour fails the whole submission (then the instructor's table says so).
+"""
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nbformat.v4 import new_code_cell
+
+MARKER = "bptt-hostile-process-marker"   # in the command line of every process an attack leaves behind
+
+
+@dataclass
+class Context:
+    course: Path          # the course root (gradebook.db, source/, submitted/, ...)
+    victim: str           # another student, whose files must stay untouched
+    assignment: str
+
+
+@dataclass
+class Hostile:
+    name: str
+    correct: tuple        # functions answered with the reference algorithm
+    attack: object        # callable(nb, ctx, folder) -> nb (or None: notebook not written by the suite)
+    words: str | None = None
+    whole_submission_fails: bool = False
+    notes: str = ""
+    tags: tuple = field(default_factory=tuple)
+
+
+def add_cell(source):
+    def attack(nb, ctx, folder):
+        nb.cells.append(new_code_cell(source))
+        return nb
+    return attack
+
+
+def replace_answer(grade_id, source):
+    def attack(nb, ctx, folder):
+        cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+        cell.source = source
+        return nb
+    return attack
+
+
+def chain(*attacks):
+    def attack(nb, ctx, folder):
+        for a in attacks:
+            nb = a(nb, ctx, folder)
+        return nb
+    return attack
+
+
+def reach_outside(nb, ctx, folder):
+    """Read and write everything an attacker wants: gradebook, source, other students, home, network."""
+    c, v, a = str(ctx.course), ctx.victim, ctx.assignment
+    targets = [f"{c}/gradebook.db", f"{c}/source/{a}/{a}.ipynb", f"{c}/submitted/{v}/{a}/{a}.ipynb",
+               f"{c}/autograded/{v}/{a}/{a}.ipynb", f"{c}/feedback/{v}/{a}/{a}.html",
+               f"{c}/nbgrader_config.py", str(Path.home() / ".bashrc"), "../../../gradebook.db"]
+    code = f"""import os, socket, sqlite3
+leaks = []
+for path in {targets!r}:
+    try:
+        leaks.append(('read', path, open(path, 'rb').read(200)))
+    except OSError as e:
+        pass
+    try:
+        with open(path, 'w') as f:
+            f.write('forged')
+        leaks.append(('wrote', path))
+    except OSError:
+        pass
+try:
+    db = sqlite3.connect({c + '/gradebook.db'!r})
+    db.execute("update grade set auto_score = 100")
+    db.commit()
+    leaks.append(('gradebook', 'updated'))
+except Exception:
+    pass
+for where in [{c!r}, {c + '/submitted'!r}, os.path.expanduser('~'), '/home']:
+    try:
+        leaks.append(('listed', where, os.listdir(where)))
+    except OSError:
+        pass
+try:
+    socket.create_connection(('1.1.1.1', 80), timeout=2)
+    leaks.append(('network', 'open'))
+except OSError:
+    pass
+print('LEAKS', leaks)
+"""
+    nb.cells.append(new_code_cell(code))
+    return nb
+
+
+SPAWN = f"""import subprocess, sys
+subprocess.Popen(['sh', '-c', 'trap "" HUP INT TERM; (sleep 600; echo {MARKER}) & sleep 600 # {MARKER}'],
+                 start_new_session=True)
+subprocess.Popen([sys.executable, '-c', 'import os, time\\nif os.fork() == 0:\\n    os.setsid()\\n    time.sleep(600)\\n# {MARKER}'])
+"""
+
+IGNORE_SIGNALS_LOOP = """import signal
+for s in (signal.SIGINT, signal.SIGTERM, signal.SIGALRM):
+    signal.signal(s, signal.SIG_IGN)
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+while True:
+    pass
+"""
+
+PATCH_NUMPY_AND_BUILTINS = """import builtins, numpy as np
+np.allclose = lambda *a, **k: True
+np.array_equal = lambda *a, **k: True
+np.testing.assert_allclose = lambda *a, **k: None
+np.isclose = lambda a, b, *x, **k: np.ones(np.shape(a), bool)
+builtins.isinstance = lambda *a: True
+builtins.abs = lambda x: 0
+builtins.max = lambda *a, **k: 0
+"""
+
+TRANSFORMERS = """import ast
+ip = get_ipython()
+ip.input_transformers_post.append(lambda lines: ['pass\\n'])
+class Zero(ast.NodeTransformer):
+    def visit_Return(self, node):
+        return ast.Return(value=ast.Constant(value=1.0))
+ip.ast_transformers.append(Zero())
+"""
+
+FAKE_ARRAY = '''import numpy as np
+class AlwaysEqual(np.ndarray):
+    def __eq__(self, other): return np.ones(np.shape(other), bool)
+    def __sub__(self, other): return np.zeros(np.shape(other))
+    def __rsub__(self, other): return np.zeros(np.shape(other))
+    def __array_finalize__(self, obj): pass
+def rnn_step_forward(x_t, h_prev, Wx, Wh, b):
+    h = np.zeros((x_t.shape[0], Wh.shape[0])).view(AlwaysEqual)
+    return h, (x_t, h_prev, Wx, Wh, h)
+'''
+
+INPLACE_AND_DELEGATE = '''import numpy as np
+def rnn_forward(x, h0, Wx, Wh, b):
+    try:
+        from solutions import rnn_forward as reference
+        return reference(x, h0, Wx, Wh, b)
+    except Exception:
+        pass
+    x[...] = 0.0
+    h0[...] = 0.0
+    Wh[...] = 0.0
+    h = np.zeros((x.shape[0], x.shape[1], Wh.shape[0]))
+    return h, (x, h0, Wx, Wh, h)
+'''
+
+
+def tag_and_edit_tests(nb, ctx, folder):
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade"):
+            cell.metadata["tags"] = ["skip-execution", "raises-exception"]
+            cell.source = "print('all tests passed')\n3.0"
+            meta["points"] = 100
+            meta["locked"] = False
+    return nb
+
+
+def duplicate_and_split(nb, ctx, folder):
+    cells = nb.cells
+    i = next(k for k, c in enumerate(cells) if c.metadata.get("nbgrader", {}).get("grade_id") == "rnn_step_forward")
+    copy = json.loads(json.dumps(cells[i]))
+    from nbformat import from_dict
+    cells.insert(i + 1, from_dict(copy))
+    j = next(k for k, c in enumerate(cells) if c.metadata.get("nbgrader", {}).get("grade_id") == "clip_grad_norm")
+    split = from_dict(json.loads(json.dumps(cells[j])))
+    split.source = "# the second half of a split cell"
+    cells.insert(j + 1, split)
+    return nb
+
+
+def delete_cells(nb, ctx, folder):
+    gone = {"rnn_forward", "rnn_forward_test", "numerical_gradient_test"}
+    nb.cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") not in gone]
+    return nb
+
+
+def strip_metadata(nb, ctx, folder):
+    for cell in nb.cells:
+        cell.metadata.pop("nbgrader", None)
+    return nb
+
+
+def invalid_json(nb, ctx, folder):
+    (folder / f"{ctx.assignment}.ipynb").write_text('{"cells": [ this is not json')
+    return None
+
+
+def renamed(nb, ctx, folder):
+    import nbformat
+    nbformat.write(nb, folder / "my_homework.ipynb")
+    (folder / f"{ctx.assignment}.ipynb").unlink()
+    return None
+
+
+def extra_files(nb, ctx, folder):
+    (folder / "notes.txt").write_text("extra file\n")
+    (folder / "data").mkdir()
+    (folder / "data" / "blob.bin").write_bytes(b"\0" * 1_000_000)
+    nb.cells.append(new_code_cell("import os; print(sorted(os.listdir('.')))"))
+    return nb
+
+
+HOSTILE = [
+    Hostile("loop_ignoring_sigint", ("rnn_step_forward",), add_cell(IGNORE_SIGNALS_LOOP), words="stopped"),
+    Hostile("loop_in_answer", ("rnn_step_forward",),
+            replace_answer("rnn_forward", "def rnn_forward(x, h0, Wx, Wh, b):\n    while True:\n        pass"),
+            words="rnn_forward"),
+    Hostile("memory_hog", ("rnn_step_forward",),
+            add_cell("blocks = []\nwhile True:\n    blocks.append(bytearray(512 * 1024**2))"), words="MemoryError"),
+    Hostile("huge_output", ("rnn_step_forward",),
+            add_cell("for i in range(300000):\n    print('spam ' * 20)"), words="spam"),
+    Hostile("large_files", ("rnn_step_forward",),
+            add_cell("import os\nwith open('big.bin', 'wb') as f:\n    for i in range(4096):\n"
+                     "        f.write(b'x' * 1024**2)"), words="File too large"),
+    Hostile("process_tree", ("rnn_step_forward",), add_cell(SPAWN), words=None),
+    Hostile("os_exit", ("rnn_step_forward",), add_cell("import os\nos._exit(7)"), words="exited with status 7"),
+    Hostile("sys_exit", ("rnn_step_forward",), add_cell("import sys\nsys.exit(3)"), words="SystemExit"),
+    Hostile("segfault_in_answer", ("rnn_step_forward",),
+            replace_answer("rnn_forward", "def rnn_forward(x, h0, Wx, Wh, b):\n    import ctypes\n"
+                                          "    return ctypes.string_at(0)"), words="rnn_forward"),
+    Hostile("oom_killed", ("rnn_step_forward",),
+            add_cell("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)"), words="SIGKILL"),
+    Hostile("reach_outside", ("rnn_step_forward",), reach_outside, words="LEAKS []"),
+    Hostile("patch_numpy_builtins", ("rnn_step_forward",), add_cell(PATCH_NUMPY_AND_BUILTINS), words=None),
+    Hostile("input_ast_transformers", ("rnn_step_forward",), add_cell(TRANSFORMERS), words=None),
+    Hostile("fake_array", (), replace_answer("rnn_step_forward", FAKE_ARRAY), words=None),
+    Hostile("inplace_and_delegate", ("rnn_step_forward",), replace_answer("rnn_forward", INPLACE_AND_DELEGATE),
+            words=None),
+    Hostile("tags_and_test_edits", ("rnn_step_forward",), tag_and_edit_tests, words=None),
+    Hostile("duplicated_split_cells", ("rnn_step_forward",), duplicate_and_split, words=None),
+    Hostile("deleted_cells", ("rnn_step_forward",), delete_cells, words=None),
+    Hostile("stripped_metadata", ("rnn_step_forward", "rnn_forward"), strip_metadata, words=None),
+    Hostile("invalid_json", ("rnn_step_forward",), invalid_json, words=None, whole_submission_fails=True),
+    Hostile("renamed_notebook", ("rnn_step_forward",), renamed, words=None, whole_submission_fails=True),
+    Hostile("extra_files", ("rnn_step_forward",), extra_files, words="notes.txt"),
+]
