@@ -112,6 +112,7 @@ def test_clip_grad_norm_below_max_norm_changes_nothing():
     assert clipped.keys() == grads.keys()
     for name in grads:
         assert np.array_equal(clipped[name], grads[name])
+        assert not np.shares_memory(clipped[name], grads[name]), "clipped must hold new arrays, even unscaled"
 
 
 def test_clip_grad_norm_above_max_norm_scales_everything_by_one_factor():
