@@ -6,8 +6,9 @@ here, in the grader's process.
 
 Scoring. Each function's result is split into parts; a part scores its weight
 when it is right on every case it is checked on; the fraction is the sum of
-the weights scored. "arguments unchanged" scores only when no case modified an
-argument *and* at least one output part scored (a stub earns nothing).
+the weights scored. "arguments unchanged" and the expected-error part score
+only when, besides, at least one output part scored (a stub that raises
+ValueError or does nothing earns nothing).
 
 | function                     | parts and weights                                                  |
 |------------------------------|--------------------------------------------------------------------|
@@ -49,6 +50,7 @@ from .mistakes import mistakes_for, namespace_with
 
 ARGS = "arguments unchanged"
 ERROR = "error"          # a part checked on the cases that must raise
+CONDITIONAL = (ARGS, ERROR)   # parts earned only together with at least one right output
 
 
 @dataclass(frozen=True)
@@ -280,30 +282,25 @@ def grade_function(name, evaluate, seed, diagnose=True):
         expected, tols = _reference_run(name, case)
         runs.append((case, evaluate(name, case.args, stand_ins), expected, tols))
     parts = PARTS[name]
-    results, first_problem = [], {}
+    first_problem = {}
     for part in parts:
-        if part.select == ARGS:
-            continue
         problem = next(((case, m) for case, outcome, exp, tols in runs if _relevant(part, case)
                         for m in [check_part(name, part, case, outcome, exp, tols)] if m), None)
-        results.append(PartResult(part.name, part.weight, problem is None, problem[1].message if problem else ""))
         if problem:
             first_problem[part.name] = problem
-    args_part = next(p for p in parts if p.select == ARGS)
-    args_problem = next(((case, m) for case, outcome, exp, tols in runs
-                         for m in [check_part(name, args_part, case, outcome, exp, tols)] if m), None)
-    any_output = any(r.passed for r in results)
-    results.append(PartResult(ARGS, args_part.weight, args_problem is None and any_output,
-                              args_problem[1].message if args_problem else
-                              ("" if any_output else "earned together with at least one right output")))
-    if args_problem:
-        first_problem[ARGS] = args_problem
+    any_output = any(p.name not in first_problem for p in parts if p.select not in CONDITIONAL)
+    results = []
+    for part in parts:
+        problem = first_problem.get(part.name)
+        earned = problem is None and (any_output or part.select not in CONDITIONAL)
+        message = problem[1].message if problem else ("" if earned else "earned together with a right output")
+        results.append(PartResult(part.name, part.weight, earned, message))
     fraction = round(sum(r.weight for r in results if r.passed), 10)
     errors = [o for case, o, _, _ in runs if o.error_type and o.error_type != case.expect_error]
     report = FunctionReport(name, seed, min(1.0, fraction), results, [], "",
                             [c.describe() for c in cases], _error_text(errors[0]) if errors else None)
     stub = errors and all(o.error_type == "NotImplementedError" for _, o, _, _ in runs)
-    failing = {r.name for r in results if not r.passed} - ({ARGS} if args_problem is None else set())
+    failing = set(first_problem)
     if diagnose and failing and not stub:
         report.mistakes = match_mistakes(name, parts, runs, failing, stand_ins)
     report.feedback = feedback_text(report, first_problem, stub)
@@ -312,10 +309,10 @@ def grade_function(name, evaluate, seed, diagnose=True):
 
 
 def _mark(result, first_problem):
-    """ok, wrong, or - for the arguments part when it was not earned only because no output was right."""
+    """ok, wrong, or - for a conditional part not earned only because no output was right."""
     if result.passed:
         return "ok"
-    return "wrong" if result.name != ARGS or ARGS in first_problem else "-"
+    return "wrong" if result.name in first_problem else "-"
 
 
 def feedback_text(report, first_problem, stub=False):

@@ -452,3 +452,9 @@ def test_hidden_tests_pass_quietly_for_the_reference_and_raise_with_feedback(cap
     monkeypatch.setenv("AUTOGRADER_SEED", "twelve")
     with pytest.raises(ValueError, match="AUTOGRADER_SEED"):
         run_seed()
+
+
+def test_raising_valueerror_for_everything_earns_nothing():
+    report = grade("def scale_to_spectral_radius(W, rho):\n    raise ValueError('no')\n", "scale_to_spectral_radius")
+    assert report.fraction == 0
+    assert "[-] ValueError for spectral radius 0" in report.feedback
