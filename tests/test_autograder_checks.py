@@ -250,6 +250,42 @@ def numerical_gradient(f, x, h=1e-5):
         grad[i] = (f(x + e) - f(x - e)) / (2 * h)
     return grad
 ''',
+    "scale_to_spectral_radius": '''
+def scale_to_spectral_radius(W, rho):
+    vals, _ = np.linalg.eig(W)                           # eigenvectors too: other rounding than eigvals
+    r = max(abs(v) for v in vals)
+    if r == 0:
+        raise ValueError("radius 0")
+    return rho * (W / r)
+''',
+    "gradient_contributions": '''
+def gradient_contributions(dh, cache):
+    x, h0, Wx, Wh, h = cache
+    N, T, H = h.shape
+    hp = np.concatenate([h0[:, None], h[:, :-1]], axis=1)
+    C = np.zeros((T, T))
+    for t in range(T):
+        g = dh[:, t].copy()
+        for s in range(t, -1, -1):
+            term = hp[:, s].T @ (g * (1 - h[:, s] ** 2))
+            C[t, s] = np.sqrt(np.einsum("ij,ij->", term, term))
+            g = np.einsum("nj,ij->ni", g * (1 - h[:, s] ** 2), Wh)
+    return C
+''',
+    "step_jacobians": '''
+def step_jacobians(cache):
+    x, h0, Wx, Wh, h = cache
+    return np.einsum("nti,ji->ntij", 1 - h ** 2, Wh)
+''',
+    "gradient_norms_through_time": '''
+def gradient_norms_through_time(dh_last, cache):
+    x, h0, Wx, Wh, h = cache
+    out, g = [np.linalg.norm(dh_last)], dh_last
+    for s in range(h.shape[1] - 1, 0, -1):
+        g = np.einsum("ni,ji->nj", g * (1 - h[:, s] ** 2), Wh)
+        out.append(np.linalg.norm(g))
+    return np.array(out[::-1])
+''',
 }
 
 
