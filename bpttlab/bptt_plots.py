@@ -1,0 +1,146 @@
+"""Pictures for notebook 02: where the gradient dWh comes from, step by step.
+
+Legend: N batch size, T time steps, D input size, H hidden size.
+
+The contribution matrix C (T, T) of gradient_contributions holds the norm of
+the term that the loss at step t deposits in dWh at step s <= t. This module
+computes it with the student's functions (contribution_view) and draws it
+(ContributionPlot): a heatmap on a log colour scale and the average size of
+the terms against the distance t - s. No graded code lives here.
+"""
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.colors import LogNorm
+
+DECADES = 8          # the colour scale spans this many powers of ten below the largest term
+
+
+def contribution_problem(T, rho, T_max=None, N=4, D=3, H=16, seed=0):
+    """A random tanh RNN whose recurrent matrix has spectral radius rho.
+
+    Wh = rho * Q with Q a random orthogonal matrix (every eigenvalue modulus
+    and singular value of Wh equals rho), Wx standard normal / sqrt(D),
+    b = 0, h0 = 0.5 * standard normal, inputs x and upstream gradients dh
+    standard normal. Everything is drawn for T_max steps (default T) and cut
+    to the first T, so the first steps are the same for every T.
+
+    Returns a dict with x (N, T, D), h0 (N, H), Wx (D, H), Wh (H, H), b (H,), dh (N, T, H).
+    """
+    T_max = T if T_max is None else T_max
+    for name, v in (("T", T), ("T_max", T_max)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+            raise ValueError(f"{name} must be a whole number >= 1; got {v!r}")
+    if T > T_max:
+        raise ValueError(f"T = {T} must not exceed T_max = {T_max}")
+    if not np.isfinite(rho) or rho < 0:
+        raise ValueError(f"rho must be a finite number >= 0; got {rho!r}")
+    rng = np.random.default_rng(seed)
+    Q, R = np.linalg.qr(rng.standard_normal((H, H)))
+    Q = Q * np.sign(np.diag(R))                      # a uniformly random orthogonal matrix
+    Wx = rng.standard_normal((D, H)) / np.sqrt(D)
+    h0 = 0.5 * rng.standard_normal((N, H))
+    x = rng.standard_normal((N, T_max, D))
+    dh = rng.standard_normal((N, T_max, H))
+    return {"x": x[:, :T], "h0": h0, "Wx": Wx, "Wh": rho * Q, "b": np.zeros(H), "dh": dh[:, :T]}
+
+
+def decay_by_distance(C):
+    """Average size of the terms d steps back: out[d] = mean over t >= d of C[t, t - d].
+
+    C: array of shape (T, T). Returns an array of shape (T,).
+    """
+    C = np.asarray(C, dtype=np.float64)
+    T = C.shape[0]
+    return np.array([np.mean(np.diagonal(C, offset=-d)) for d in range(T)])
+
+
+def contribution_view(gradient_contributions, rnn_forward, T, rho, T_max=60, seed=0):
+    """The contribution matrix of contribution_problem(T, rho), computed with the student's functions.
+
+    Returns a dict with "T", "rho", "C" (T, T) and "decay" (T,) = decay_by_distance(C).
+    """
+    p = contribution_problem(T, rho, T_max=max(T, T_max), seed=seed)
+    _, cache = rnn_forward(p["x"], p["h0"], p["Wx"], p["Wh"], p["b"])
+    C = np.asarray(gradient_contributions(p["dh"], cache), dtype=np.float64)
+    if C.shape != (T, T):
+        raise ValueError(f"gradient_contributions returned shape {C.shape}; expected (T, T) = ({T}, {T})")
+    return {"T": T, "rho": float(rho), "C": C, "decay": decay_by_distance(C)}
+
+
+class ContributionPlot:
+    """Heatmap of C (loss step t down, deposit step s across, log colours) and the decay curve.
+
+    Built once, updated in place (fast redraws for the widget).
+    """
+
+    def __init__(self, T_max=60):
+        self.T_max = T_max
+        self.fig = fig = plt.figure(figsize=(10, 4.2), dpi=80)
+        a = self.heat_ax = fig.add_axes((0.06, 0.13, 0.36, 0.72))
+        self.heat = a.imshow(np.ones((2, 2)), cmap="magma", norm=LogNorm(1e-8, 1.0), interpolation="nearest")
+        a.set_xlabel("deposit step s")
+        a.set_ylabel("loss step t")
+        self.heat_title = a.set_title("", fontsize=10)
+        cax = fig.add_axes((0.43, 0.13, 0.015, 0.72))
+        fig.colorbar(self.heat, cax=cax, label="C[t, s] (white: s > t, no term)")
+        self.heat.cmap.set_bad("white")
+
+        d = self.decay_ax = fig.add_axes((0.6, 0.13, 0.37, 0.72))
+        self.decay_line, = d.semilogy([], [], "o-", ms=3, color="tab:purple", label="mean of C[t, t-d]")
+        self.rho_line, = d.semilogy([], [], "--", color="gray", label="rho^d (a linear RNN's rate)")
+        d.set_xlabel("distance d = t - s (steps back)")
+        d.set_ylabel("size of the term")
+        d.legend(loc="upper right", fontsize=9)
+        self.decay_title = d.set_title("", fontsize=10)
+
+    def update(self, view):
+        """Show a contribution_view dict; returns the figure."""
+        T, C, decay, rho = view["T"], view["C"], view["decay"], view["rho"]
+        top = max(float(C.max()), 1e-300)
+        shown = np.ma.masked_where(np.triu(np.ones((T, T), dtype=bool), k=1), np.maximum(C, top * 10.0 ** -DECADES))
+        self.heat.set_data(shown)
+        self.heat.set_extent((-0.5, T - 0.5, T - 0.5, -0.5))
+        self.heat.set_norm(LogNorm(top * 10.0 ** -DECADES, top))
+        self.heat_title.set_text(f"C[t, s] = ||term that L_t deposits in dWh at step s||\nT = {T}, rho = {rho:.2f}")
+        d = np.arange(T)
+        self.decay_line.set_data(d, decay)
+        self.rho_line.set_data(d, decay[0] * rho ** d.astype(float))
+        ax = self.decay_ax
+        ax.set_xlim(-0.5, max(T - 0.5, 1))
+        positive = decay[decay > 0]
+        low = positive.min() if positive.size else top * 1e-12
+        ax.set_ylim(max(low / 3, top * 1e-16), max(decay.max(), top) * 3)
+        far = decay[min(10, T - 1)] / decay[0] if decay[0] > 0 else 0.0
+        self.decay_title.set_text(f"terms fade with distance: 10 steps back\nthey are {far:.1e} of the "
+                                  "diagonal's size" if T > 10 else "terms against distance (T <= 10)")
+        return self.fig
+
+
+def show_contributions(gradient_contributions, rnn_forward, T=30, rho=0.9, seed=0):
+    """Compute, draw and show the contribution matrix for one (T, rho) (a static figure)."""
+    plot = ContributionPlot(T_max=T)
+    plot.update(contribution_view(gradient_contributions, rnn_forward, T, rho, seed=seed))
+    plt.show()
+
+
+def contributions_widget(gradient_contributions, rnn_forward, T=30, rho=0.9, T_max=60, seed=0):
+    """Sliders for the sequence length T and the spectral radius rho of Wh, redrawing the contributions.
+
+    Uses the student's gradient_contributions and rnn_forward. Returns an
+    ipywidgets VBox; the default view is drawn at once (also headless). No
+    graded value depends on it.
+    """
+    import ipywidgets as widgets
+    from IPython.display import display
+
+    T_slider = widgets.IntSlider(value=T, min=2, max=T_max, step=1, description="T")
+    rho_slider = widgets.FloatSlider(value=rho, min=0.1, max=2.0, step=0.05, description="rho")
+    plot = ContributionPlot(T_max=T_max)
+    plt.close(plot.fig)                   # shown through display() only
+
+    def redraw(T, rho):
+        display(plot.update(contribution_view(gradient_contributions, rnn_forward, T, rho, T_max=T_max,
+                                              seed=seed)))
+
+    out = widgets.interactive_output(redraw, {"T": T_slider, "rho": rho_slider})
+    return widgets.VBox([widgets.HBox([T_slider, rho_slider]), out])

@@ -1,0 +1,206 @@
+"""Pictures for notebook 01: the unrolled RNN, its hidden states, and what backward must store.
+
+Legend: N batch size, T time steps, D input size, H hidden size.
+
+The view is split in two, so that a widget (or a benchmark) can time them:
+unrolled_view() computes (it runs the student's rnn_forward), and
+draw_unrolled_view() draws. No graded code lives here.
+"""
+import matplotlib.pyplot as plt
+import numpy as np
+
+# Sizes used for the "what backward must store" panel: a realistic batch.
+STORE_SIZES = {"N": 32, "D": 64, "H": 128}
+WX_COLOR, WH_COLOR, B_COLOR = "tab:blue", "tab:orange", "tab:green"
+
+
+def demo_problem(T, H=8, rho=0.95, impulse=2.0, seed=0):
+    """An RNN that receives one input pulse at t = 0 and silence afterwards.
+
+    Wh = rho * Q with Q a random orthogonal matrix (so every singular value
+    and eigenvalue modulus of Wh is rho), Wx standard normal, b = 0, h0 = 0.
+    The hidden states then show how the memory of the pulse rotates and fades.
+
+    Returns a dict with x (1, T, 1), h0 (1, H), Wx (1, H), Wh (H, H), b (H,).
+    """
+    if isinstance(T, bool) or not isinstance(T, (int, np.integer)) or T < 1:
+        raise ValueError(f"T must be a whole number >= 1; got {T!r}")
+    rng = np.random.default_rng(seed)
+    Q, R = np.linalg.qr(rng.standard_normal((H, H)))
+    Q = Q * np.sign(np.diag(R))                     # a uniformly random orthogonal matrix
+    x = np.zeros((1, T, 1))
+    x[0, 0, 0] = impulse
+    return {"x": x, "h0": np.zeros((1, H)), "Wx": rng.standard_normal((1, H)),
+            "Wh": rho * Q, "b": np.zeros(H)}
+
+
+def cache_floats(N, T, D, H):
+    """Numbers (float64 each) held by the sequence cache (x, h0, Wx, Wh, h) of rnn_forward.
+
+    Returns a dict: "x" = N*T*D and "h" = N*T*H grow with T; "h0" = N*H,
+    "Wx" = D*H and "Wh" = H*H do not; "total" is their sum.
+    """
+    parts = {"x": N * T * D, "h": N * T * H, "h0": N * H, "Wx": D * H, "Wh": H * H}
+    parts["total"] = sum(parts.values())
+    return parts
+
+
+def unrolled_view(rnn_forward, T, T_max=24, H=8, seed=0):
+    """Everything the unrolled-RNN figure shows, computed with the student's rnn_forward.
+
+    Returns a dict with
+    - "T": the sequence length; "T_max": the largest T on the memory axis
+    - "h": array of shape (T, H), the hidden states of demo_problem(T, H)
+    - "T_range": array (T_max,) of 1..T_max; "stored_MB": array (T_max,), the
+      cache size in megabytes for the sizes STORE_SIZES at every T in T_range
+    """
+    p = demo_problem(T, H=H, seed=seed)
+    h, _ = rnn_forward(p["x"], p["h0"], p["Wx"], p["Wh"], p["b"])
+    h = np.asarray(h)
+    if h.shape != (1, T, H):
+        raise ValueError(f"rnn_forward returned h of shape {h.shape}; expected (N, T, H) = (1, {T}, {H})")
+    T_range = np.arange(1, max(T_max, T) + 1)
+    stored = np.array([cache_floats(T=int(t), **STORE_SIZES)["total"] for t in T_range]) * 8 / 1e6
+    return {"T": T, "T_max": int(T_range[-1]), "h": h[0], "T_range": T_range, "stored_MB": stored}
+
+
+SUBSCRIPT = str.maketrans("-0123456789", "₋₀₁₂₃₄₅₆₇₈₉")
+LABELED_STEPS = 10     # weight labels are written on the first steps only
+
+
+def _sub(t):
+    """t as Unicode subscript digits (plain text renders much faster than LaTeX)."""
+    return str(t).translate(SUBSCRIPT)
+
+
+class UnrolledPlot:
+    """The figure of notebook 01, built once for T up to T_max and updated in place.
+
+    Top: the RNN unrolled over T steps (inputs x_t below, states h_t above,
+    h_{-1} = h0 on the left; every blue arrow is the same Wx, every orange
+    arrow the same Wh, the same b enters every state). Bottom left: heatmap of
+    the hidden states h (T, H). Bottom right: megabytes the cache for backward
+    holds against T (sizes STORE_SIZES), the current T marked.
+    Updating artists instead of rebuilding axes keeps a redraw fast.
+    """
+
+    def __init__(self, T_max, H):
+        self.T_max, self.H = T_max, H
+        self.fig = fig = plt.figure(figsize=(10, 5), dpi=80)
+        g = self.graph_ax = fig.add_axes((0.01, 0.5, 0.98, 0.42))
+        g.axis("off")
+        g.set_ylim(-0.35, 1.45)
+        self.x_nodes = g.scatter([], [], s=420, color="white", edgecolors="black", zorder=3)
+        self.h_nodes = g.scatter([], [], s=420, color="lightgray", edgecolors="black", zorder=3)
+        self.wx_arrows = g.quiver(np.zeros(T_max), np.zeros(T_max), np.zeros(T_max), np.zeros(T_max),
+                                  angles="xy", scale_units="xy", scale=1, color=WX_COLOR, width=0.003)
+        self.wh_arrows = g.quiver(np.zeros(T_max), np.zeros(T_max), np.zeros(T_max), np.zeros(T_max),
+                                  angles="xy", scale_units="xy", scale=1, color=WH_COLOR, width=0.003)
+        text = dict(ha="center", va="center", zorder=4)
+        self.x_labels = [g.text(t, 0, "x" + _sub(t), **text) for t in range(T_max)]
+        self.h_labels = [g.text(t, 1, "h" + _sub(t), **text) for t in range(T_max)]
+        self.h0_label = g.text(-1, 1, "h" + _sub(-1), **text)
+        g.text(-1, 0.7, "(h0)", ha="center", va="center")
+        n = min(LABELED_STEPS, T_max)
+        self.wx_labels = [g.text(t + 0.1, 0.5, "Wx", color=WX_COLOR, va="center") for t in range(n)]
+        self.wh_labels = [g.text(t - 0.5, 1.13, "Wh", color=WH_COLOR, ha="center") for t in range(n)]
+        self.b_labels = [g.text(t, 1.3, "+b", color=B_COLOR, ha="center") for t in range(n)]
+        self.title = g.set_title("", fontsize=10)
+
+        a = self.heat_ax = fig.add_axes((0.06, 0.09, 0.52, 0.3))
+        self.heat = a.imshow(np.zeros((H, T_max)), cmap="RdBu_r", vmin=-1, vmax=1, aspect="auto",
+                             interpolation="nearest")
+        a.set_xlabel("time step t")
+        a.set_ylabel("hidden unit")
+        a.set_title("hidden states h_t after a pulse at t = 0 (red +1, blue -1)", fontsize=10)
+
+        m = self.mem_ax = fig.add_axes((0.68, 0.09, 0.3, 0.3))
+        self.mem_line, = m.plot([], [], color="black")
+        self.mem_mark, = m.plot([], [], "o", color="tab:red")
+        m.set_xlabel("sequence length T")
+        m.set_ylabel("cache for backward (MB)")
+        self.mem_title = m.set_title("", fontsize=10)
+
+    def update(self, view):
+        """Show an unrolled_view dict (its T must be <= T_max); returns the figure."""
+        T, H = view["T"], self.H
+        if not 1 <= T <= self.T_max:
+            raise ValueError(f"T must be between 1 and T_max = {self.T_max}; got {T}")
+        t = np.arange(T)
+        self.x_nodes.set_offsets(np.column_stack([t, np.zeros(T)]))
+        self.h_nodes.set_offsets(np.column_stack([np.arange(-1, T), np.ones(T + 1)]))
+        ts = np.where(np.arange(self.T_max) < T, np.arange(self.T_max), -100.0)   # unused arrows off-screen
+        self.wx_arrows.set_offsets(np.column_stack([ts, np.full(self.T_max, 0.16)]))
+        self.wx_arrows.set_UVC(np.zeros(self.T_max), np.full(self.T_max, 0.68))
+        self.wh_arrows.set_offsets(np.column_stack([ts - 0.82, np.ones(self.T_max)]))
+        self.wh_arrows.set_UVC(np.full(self.T_max, 0.64), np.zeros(self.T_max))
+        size = 420 if T <= 12 else 160
+        self.x_nodes.set_sizes([size])
+        self.h_nodes.set_sizes([size])
+        every = 1 if T <= 12 else 4          # fewer labels when the nodes get small
+        for i, (xl, hl) in enumerate(zip(self.x_labels, self.h_labels)):
+            for lab in (xl, hl):
+                lab.set_visible(i < T and (i % every == 0 or i == T - 1))
+                lab.set_fontsize(10 if T <= 12 else 8)
+            xl.set_y(0 if T <= 12 else -0.22)         # small nodes: labels beside them
+            hl.set_y(1 if T <= 12 else 1.22)
+        self.h0_label.set_y(1 if T <= 12 else 1.22)
+        weights_shown = T <= LABELED_STEPS
+        for i in range(len(self.wx_labels)):
+            for lab in (self.wx_labels[i], self.wh_labels[i], self.b_labels[i]):
+                lab.set_visible(i < T and (weights_shown or i == 0))
+        self.graph_ax.set_xlim(-1.6, max(T, 4) - 0.4)
+        self.title.set_text(f"The RNN unrolled over T = {T} steps: {T} layers sharing the same Wx (blue arrows), "
+                            f"Wh (orange arrows) and b")
+
+        self.heat.set_data(view["h"].T)
+        self.heat.set_extent((-0.5, T - 0.5, H - 0.5, -0.5))
+
+        self.mem_line.set_data(view["T_range"], view["stored_MB"])
+        mb = view["stored_MB"][T - 1]
+        self.mem_mark.set_data([T], [mb])
+        self.mem_ax.set_xlim(0, view["T_max"] + 1)
+        self.mem_ax.set_ylim(0, view["stored_MB"][-1] * 1.05)
+        n = STORE_SIZES
+        self.mem_title.set_text(f"stored for backward (N={n['N']}, D={n['D']}, H={n['H']}):\n"
+                                f"{mb:.2f} MB at T = {T}; grows linearly with T")
+        return self.fig
+
+
+def show_unrolled(rnn_forward, T=6, T_max=24, H=8, seed=0):
+    """Compute, draw and show the unrolled view for one T (a static figure)."""
+    plot = UnrolledPlot(max(T_max, T), H)
+    plot.update(unrolled_view(rnn_forward, T, T_max=T_max, H=H, seed=seed))
+    plt.show()
+
+
+def unrolling_widget(rnn_forward, T=6, T_max=24, H=8, seed=0):
+    """A slider for the sequence length T that redraws the unrolled view with the student's rnn_forward.
+
+    Returns an ipywidgets VBox (slider + output). The figure is built once and
+    updated on every move; the default view is drawn at once, so the notebook
+    also shows it when run headless. No graded value depends on it.
+    """
+    import ipywidgets as widgets
+    from IPython.display import display
+
+    slider = widgets.IntSlider(value=T, min=1, max=T_max, step=1, description="T")
+    plot = UnrolledPlot(T_max, H)
+    plt.close(plot.fig)                 # shown through display() only, never by the inline backend
+
+    def redraw(T):
+        display(plot.update(unrolled_view(rnn_forward, T, T_max=T_max, H=H, seed=seed)))
+
+    out = widgets.interactive_output(redraw, {"T": slider})
+    return widgets.VBox([slider, out])
+
+
+def print_cache_table(Ts=(10, 100, 1000, 10000), N=32, D=64, H=128):
+    """Print, for each T, the megabytes of float64 numbers the sequence cache holds (see cache_floats)."""
+    print(f"sequence cache of rnn_forward for N = {N}, D = {D}, H = {H} (float64, 8 bytes each)")
+    print(f"{'T':>7} | {'x (MB)':>9} | {'h (MB)':>9} | {'h0, Wx, Wh (MB)':>16} | {'total (MB)':>10}")
+    for T in Ts:
+        c = cache_floats(N, T, D, H)
+        fixed = c["h0"] + c["Wx"] + c["Wh"]
+        print(f"{T:>7} | {c['x'] * 8e-6:>9.2f} | {c['h'] * 8e-6:>9.2f} | {fixed * 8e-6:>16.2f} | "
+              f"{c['total'] * 8e-6:>10.2f}")
