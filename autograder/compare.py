@@ -24,7 +24,8 @@ or more.
 Returned values are judged by walking the reference's value: a tuple must be a
 tuple of the same length, a dict a dict with the same keys, an array an
 ndarray of dtype float64 and the same shape, a float a plain number.
-Only plain data from `evaluate.to_plain` reaches this module.
+Only plain data from `evaluate.to_plain` reaches this module. For arrays
+shaped (N, T, ...) (N batch, T time steps) a mismatch names the time steps.
 """
 import numpy as np
 

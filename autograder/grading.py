@@ -2,7 +2,8 @@
 
 `grade_function(name, evaluate, seed) -> FunctionReport`. `evaluate` is any
 evaluator (see evaluate.py); the reference and the known mistakes always run
-here, in the grader's process.
+here, in the grader's process. Legend: N batch, T time steps, D input size,
+H hidden size, V vocabulary, k truncation length.
 
 Scoring. Each function's result is split into parts; a part scores its weight
 when it is right on every case it is checked on; the fraction is the sum of
@@ -282,12 +283,13 @@ def grade_function(name, evaluate, seed, diagnose=True):
         expected, tols = _reference_run(name, case)
         runs.append((case, evaluate(name, case.args, stand_ins), expected, tols))
     parts = PARTS[name]
-    first_problem = {}
+    first_problem, failing_cases = {}, {}
     for part in parts:
-        problem = next(((case, m) for case, outcome, exp, tols in runs if _relevant(part, case)
-                        for m in [check_part(name, part, case, outcome, exp, tols)] if m), None)
-        if problem:
-            first_problem[part.name] = problem
+        problems = [(case, m) for case, outcome, exp, tols in runs if _relevant(part, case)
+                    for m in [check_part(name, part, case, outcome, exp, tols)] if m]
+        if problems:
+            first_problem[part.name] = problems[0]
+            failing_cases.update((case.index, case) for case, _ in problems)
     any_output = any(p.name not in first_problem for p in parts if p.select not in CONDITIONAL)
     results = []
     for part in parts:
@@ -303,9 +305,15 @@ def grade_function(name, evaluate, seed, diagnose=True):
     failing = set(first_problem)
     if diagnose and failing and not stub:
         report.mistakes = match_mistakes(name, parts, runs, failing, stand_ins)
-    report.feedback = feedback_text(report, first_problem, stub)
+    smallest = min(failing_cases.values(), key=_case_size, default=None)
+    report.feedback = feedback_text(report, first_problem, stub, smallest)
     report.seconds = time.perf_counter() - start
     return report
+
+
+def _case_size(case):
+    """How many numbers a case's arrays hold: the smallest failing case is the one to reproduce."""
+    return sum(leaf.size for _, leaf in compare.leaves(case.args) if isinstance(leaf, np.ndarray))
 
 
 def _mark(result, first_problem):
@@ -315,8 +323,11 @@ def _mark(result, first_problem):
     return "wrong" if result.name in first_problem else "-"
 
 
-def feedback_text(report, first_problem, stub=False):
-    """The text for the student: score, parts, named mistakes, what differs, how to reproduce."""
+def feedback_text(report, first_problem, stub=False, reproduce=None):
+    """The text for the student: score, parts, named mistakes, what differs, how to reproduce.
+
+    first_problem: part name -> (case, Mismatch); reproduce: the Case to point at, or None.
+    """
     from .mistakes import by_id
     name = report.name
     lines = [f"{name}: {report.fraction:.0%} of the marks (run seed {report.seed})"]
@@ -343,9 +354,8 @@ def feedback_text(report, first_problem, stub=False):
         shown.add(key)
         lines.append(f"  - {mismatch.message}")
         lines.append(f"    in {case.describe()}")
-    reproducible = [first_problem[r.name][0] for r in report.parts if not r.passed and r.name in first_problem]
-    if reproducible:
-        case = reproducible[0]
-        lines.append(f"  To reproduce: random inputs of the sizes of {case.describe()}; the instructor can "
-                     f"rebuild the exact inputs with autograder.cases.cases_for({name!r}, {report.seed})[{case.index}].")
+    if reproduce is not None:
+        lines.append(f"  To reproduce: random inputs of the sizes of {reproduce.describe()} (the smallest case "
+                     f"that fails); the instructor can rebuild the exact inputs with "
+                     f"autograder.cases.cases_for({name!r}, {report.seed})[{reproduce.index}].")
     return "\n".join(lines)
