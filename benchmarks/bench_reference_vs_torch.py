@@ -80,6 +80,15 @@ def make_torch_step(torch, x, h0, Wx, Wh, b, dh):
     return step
 
 
+def check_agreement(ours, theirs, tol=1e-10):
+    """The two timed computations must be the same one: dx and dh0 agree to tol."""
+    dx, dh0 = ours[0], ours[1]
+    tdx, tdh0 = (g.detach().numpy() for g in theirs)
+    err = max(np.max(np.abs(dx - tdx)), np.max(np.abs(dh0 - tdh0[0])))
+    if not err <= tol:
+        raise SystemExit(f"numpy and torch disagree (max difference {err:.2e}): the timings would compare different things")
+
+
 def time_pair(f, g, min_repeats, min_seconds):
     """Median seconds of f and of g, calling them alternately (f, g, f, g, ...)."""
     f(), g()                                               # warm-up
@@ -145,7 +154,9 @@ def main():
     print("-" * len(header))
     for seed, (N, T, D, H) in enumerate(SHAPES):
         problem = make_problem(N, T, D, H, seed)
-        t_np, t_torch, runs = time_pair(lambda: numpy_step(*problem), make_torch_step(torch, *problem),
+        torch_step = make_torch_step(torch, *problem)
+        check_agreement(numpy_step(*problem), torch_step())
+        t_np, t_torch, runs = time_pair(lambda: numpy_step(*problem), torch_step,
                                         args.repeats, args.min_seconds)
         ratio = t_np / t_torch
         verdict = "ok" if ratio <= TARGET else "MISSED"
