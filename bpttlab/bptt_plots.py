@@ -10,7 +10,6 @@ the terms against the distance t - s. No graded code lives here.
 """
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.colors import LogNorm
 
 DECADES = 8          # the colour scale spans this many powers of ten below the largest term
 
@@ -68,28 +67,29 @@ def contribution_view(gradient_contributions, rnn_forward, T, rho, T_max=60, see
 
 
 class ContributionPlot:
-    """Heatmap of C (loss step t down, deposit step s across, log colours) and the decay curve.
+    """Heatmap of log10 C (loss step t down, deposit step s across) and the decay curve in log10.
 
-    Built once, updated in place (fast redraws for the widget).
+    Built once, updated in place (fast redraws for the widget). Logarithms are
+    plotted on linear axes: log-scaled axes cost many times more to draw.
     """
 
     def __init__(self, T_max=60):
         self.T_max = T_max
         self.fig = fig = plt.figure(figsize=(10, 4.2), dpi=80)
         a = self.heat_ax = fig.add_axes((0.06, 0.13, 0.36, 0.72))
-        self.heat = a.imshow(np.ones((2, 2)), cmap="magma", norm=LogNorm(1e-8, 1.0), interpolation="nearest")
+        self.heat = a.imshow(np.zeros((2, 2)), cmap="magma", vmin=-DECADES, vmax=0, interpolation="nearest")
         a.set_xlabel("deposit step s")
         a.set_ylabel("loss step t")
         self.heat_title = a.set_title("", fontsize=10)
         cax = fig.add_axes((0.43, 0.13, 0.015, 0.72))
-        fig.colorbar(self.heat, cax=cax, label="C[t, s] (white: s > t, no term)")
+        self.cbar = fig.colorbar(self.heat, cax=cax, label="log10 C[t, s]   (white: s > t, no term)")
         self.heat.cmap.set_bad("white")
 
         d = self.decay_ax = fig.add_axes((0.6, 0.13, 0.37, 0.72))
-        self.decay_line, = d.semilogy([], [], "o-", ms=3, color="tab:purple", label="mean of C[t, t-d]")
-        self.rho_line, = d.semilogy([], [], "--", color="gray", label="rho^d (a linear RNN's rate)")
+        self.decay_line, = d.plot([], [], "o-", ms=3, color="tab:purple", label="log10 mean of C[t, t-d]")
+        self.rho_line, = d.plot([], [], "--", color="gray", label="same at d = 0, times rho^d (linear RNN)")
         d.set_xlabel("distance d = t - s (steps back)")
-        d.set_ylabel("size of the term")
+        d.set_ylabel("log10 size of the term")
         d.legend(loc="upper right", fontsize=9)
         self.decay_title = d.set_title("", fontsize=10)
 
@@ -97,19 +97,19 @@ class ContributionPlot:
         """Show a contribution_view dict; returns the figure."""
         T, C, decay, rho = view["T"], view["C"], view["decay"], view["rho"]
         top = max(float(C.max()), 1e-300)
-        shown = np.ma.masked_where(np.triu(np.ones((T, T), dtype=bool), k=1), np.maximum(C, top * 10.0 ** -DECADES))
+        logC = np.log10(np.maximum(C, top * 10.0 ** -DECADES))
+        shown = np.ma.masked_where(np.triu(np.ones((T, T), dtype=bool), k=1), logC)
         self.heat.set_data(shown)
         self.heat.set_extent((-0.5, T - 0.5, T - 0.5, -0.5))
-        self.heat.set_norm(LogNorm(top * 10.0 ** -DECADES, top))
+        self.heat.set_clim(np.log10(top) - DECADES, np.log10(top))
         self.heat_title.set_text(f"C[t, s] = ||term that L_t deposits in dWh at step s||\nT = {T}, rho = {rho:.2f}")
         d = np.arange(T)
-        self.decay_line.set_data(d, decay)
-        self.rho_line.set_data(d, decay[0] * rho ** d.astype(float))
+        log_decay = np.log10(np.maximum(decay, 1e-300))
+        self.decay_line.set_data(d, log_decay)
+        self.rho_line.set_data(d, log_decay[0] + d * np.log10(max(rho, 1e-300)))
         ax = self.decay_ax
         ax.set_xlim(-0.5, max(T - 0.5, 1))
-        positive = decay[decay > 0]
-        low = positive.min() if positive.size else top * 1e-12
-        ax.set_ylim(max(low / 3, top * 1e-16), max(decay.max(), top) * 3)
+        ax.set_ylim(max(log_decay.min(), np.log10(top) - 16) - 0.5, max(log_decay.max(), np.log10(top)) + 0.5)
         far = decay[min(10, T - 1)] / decay[0] if decay[0] > 0 else 0.0
         self.decay_title.set_text(f"terms fade with distance: 10 steps back\nthey are {far:.1e} of the "
                                   "diagonal's size" if T > 10 else "terms against distance (T <= 10)")
@@ -144,3 +144,19 @@ def contributions_widget(gradient_contributions, rnn_forward, T=30, rho=0.9, T_m
 
     out = widgets.interactive_output(redraw, {"T": T_slider, "rho": rho_slider})
     return widgets.VBox([widgets.HBox([T_slider, rho_slider]), out])
+
+
+def decay_table(gradient_contributions, rnn_forward, rhos=(0.5, 0.9, 1.0, 1.5), T=30, distances=(1, 5, 10, 20),
+                seed=0):
+    """Print how fast the terms fade: decay[d] / decay[0] for each rho (contribution_problem, T steps),
+    next to rho^d, the rate of a linear RNN (no tanh). Returns a dict rho -> array of the ratios at `distances`."""
+    out = {}
+    print(f"mean size of the terms d steps back, relative to d = 0 (T = {T})")
+    print(f"{'rho':>5} | " + " | ".join(f"{'d = ' + str(d):>17}" for d in distances))
+    for rho in rhos:
+        decay = contribution_view(gradient_contributions, rnn_forward, T, rho, seed=seed)["decay"]
+        ratios = np.array([decay[d] / decay[0] for d in distances])
+        out[rho] = ratios
+        print(f"{rho:>5.2f} | " + " | ".join(f"{r:>7.1e} ({rho ** d:>5.1e})" for r, d in zip(ratios, distances)))
+    print("in parentheses: rho^d, what a linear RNN h_t = x_t Wx + h_{t-1} Wh would give")
+    return out
