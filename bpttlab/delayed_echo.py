@@ -220,3 +220,24 @@ def plot_echo_runs(runs, ax=None, width=50):
            title=f"Delayed echo, L = {L}: chunked TBPTT with several k")
     ax.legend(fontsize=8)
     return ax
+
+
+def load_precomputed_sweep():
+    """The longer sweep shipped in bpttlab/data/delayed_echo_sweep.json (made by
+    benchmarks/delayed_echo_sweep.py with the reference functions): a dict with
+    "settings", "seeds" and "results", a list of {"L", "k", "accuracy": [one per seed]}.
+    """
+    import json
+    from pathlib import Path
+    return json.loads((Path(__file__).parent / "data" / "delayed_echo_sweep.json").read_text())
+
+
+def sweep_table(sweep):
+    """The precomputed sweep as a text table (one line per L and k): a str."""
+    lines = [f"PRECOMPUTED ({sweep['settings']['updates']} updates, seeds {sweep['seeds']}; "
+             f"chance = 0.50)", f"{'L':>3} {'k':>3}   {'accuracy per seed':<24} k vs L"]
+    for row in sweep["results"]:
+        L, k = row["L"], row["k"]
+        where = "k > L" if k > L else ("k = L" if k == L else "k < L")
+        lines.append(f"{L:>3} {k:>3}   {'  '.join(f'{a:.2f}' for a in row['accuracy']):<24} {where}")
+    return "\n".join(lines)

@@ -88,22 +88,22 @@ def norm_curves(rnn_forward, gradient_norms_through_time, scale_to_spectral_radi
 
 
 def plot_norm_curves(curves, ax=None, show_bounds=True):
-    """log10 of the gradient norm vs distance, one colour per rho, with the bounds dashed/dotted.
+    """log10 of the gradient norm vs distance, one colour per rho, with the bound
+    sigma_max^distance (Pascanu et al. 2013, gamma = 1) dashed.
 
     curves: dict from norm_curves. Returns the Axes.
     """
     import matplotlib.pyplot as plt
     if ax is None:
-        _, ax = plt.subplots(figsize=(7, 4))
+        _, ax = plt.subplots(figsize=(7, 4), layout="constrained")
     d = curves["distance"]
     for i, rho in enumerate(r for r in curves if r != "distance"):
         c = curves[rho]
         ax.plot(d, np.log10(c["norms"]), color=f"C{i}", lw=2, label=f"rho = {rho}  (sigma_max = {c['sigma_max']:.2f})")
         if show_bounds:
-            ax.plot(d, np.log10(c["bound"]), "--", color=f"C{i}", lw=1)
-            ax.plot(d, np.log10(c["crude"]), ":", color=f"C{i}", lw=1)
+            ax.plot(d, np.log10(c["crude"]), "--", color=f"C{i}", lw=1)
     ax.set(xlabel="distance back in time, T-1-s", ylabel="log10 ||dL/dh_s|| / ||dL/dh_{T-1}||",
-           title="measured (solid), per-step bound (dashed), sigma_max^distance (dotted)")
+           title="measured (solid) and the bound sigma_max^distance (dashed)")
     ax.legend(fontsize=8)
     return ax
 
@@ -202,31 +202,35 @@ def cliff_descent(w0, b0, lr, steps, clip_grad_norm=None, max_norm=1.0):
     return np.array(path)
 
 
-def plot_cliff(paths, w_range=(-2, 12), b_range=(-6, 2), resolution=200, axes=None):
-    """Loss surface and gradient-norm map of the cliff model, with descent paths drawn on the surface.
+def plot_cliff(paths, w_range=(-2, 12), b_range=(-6, 2), resolution=200, max_norm=None, axes=None):
+    """Left: the loss surface of the cliff model with descent paths; right: the gradient norm
+    at every step of each path (log scale), where a cliff shows up as a spike.
 
     paths: dict label -> array (S, 2) from cliff_descent. A path that leaves the
-    window is drawn up to its edge and its end point is written in the legend.
-    Returns the two Axes.
+    window is drawn up to its edge; its end point is written in the legend.
+    max_norm: if given, drawn as a horizontal line on the right. Returns the two Axes.
     """
     import matplotlib.pyplot as plt
     if axes is None:
         _, axes = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
     W, B = np.meshgrid(np.linspace(*w_range, resolution), np.linspace(*b_range, resolution))
-    E, dw, db = cliff_loss_and_grad(W, B)
-    extent = [*w_range, *b_range]
-    im0 = axes[0].imshow(E, origin="lower", extent=extent, aspect="auto", cmap="viridis")
-    plt.colorbar(im0, ax=axes[0], label="E")
-    im1 = axes[1].imshow(np.log10(np.hypot(dw, db) + 1e-12), origin="lower", extent=extent, aspect="auto",
-                         cmap="magma")
-    plt.colorbar(im1, ax=axes[1], label="log10 ||(dE/dw, dE/db)||")
-    for (label, path), color in zip(paths.items(), ["r", "w", "c", "y"]):
+    E, _, _ = cliff_loss_and_grad(W, B)
+    im = axes[0].imshow(E, origin="lower", extent=[*w_range, *b_range], aspect="auto", cmap="viridis")
+    plt.colorbar(im, ax=axes[0], label="E")
+    for i, ((label, path), color) in enumerate(zip(paths.items(), ["r", "w", "c", "y"])):
         end = path[-1]
         axes[0].plot(path[:, 0], path[:, 1], ".-", color=color, ms=3, lw=1,
                      label=f"{label}: ends at w = {end[0]:.1f}, b = {end[1]:.1f}")
-    axes[0].set(xlim=w_range, ylim=b_range, xlabel="w", ylabel="b", title="E over (w, b) and descent paths")
+        _, dw, db = cliff_loss_and_grad(path[:-1, 0], path[:-1, 1])
+        axes[1].semilogy(np.hypot(dw, db), color=color if color != "w" else "C0", label=label,
+                         lw=3 - 1.5 * min(i, 1), zorder=2 + i)     # the first path drawn wider, underneath
+    axes[0].set(xlim=w_range, ylim=b_range, xlabel="w", ylabel="b",
+                title="E over (w, b): the cliff is the sharp edge")
     axes[0].legend(fontsize=8, loc="lower left")
-    axes[1].set(xlabel="w", ylabel="b", title="gradient norm: the cliff is the bright line")
+    if max_norm is not None:
+        axes[1].axhline(max_norm, color="k", ls=":", lw=1, label=f"max_norm = {max_norm}")
+    axes[1].set(xlabel="descent step", ylabel="||(dE/dw, dE/db)||", title="gradient norm along each path")
+    axes[1].legend(fontsize=8)
     return axes
 
 
@@ -235,7 +239,7 @@ def plot_cliff(paths, w_range=(-2, 12), b_range=(-6, 2), resolution=200, axes=No
 def norm_explorer(rnn_forward, gradient_norms_through_time, scale_to_spectral_radius, rho=0.9, T=60,
                   input_std=1.0, T_max=200, H=32, seed=0, show=True):
     """Sliders for the spectral radius rho, the length T and the input size; redraws the
-    gradient-norm curve and the two Pascanu bounds.
+    gradient-norm curve and the Pascanu bound sigma_max^distance.
 
     Inputs: the student's functions; rho, T, input_std: the starting view
     (input_std is the standard deviation of each unit's input drive); T_max:
@@ -259,7 +263,7 @@ def norm_explorer(rnn_forward, gradient_norms_through_time, scale_to_spectral_ra
         measured = np.log10(curves[rho]["norms"])
         ax.set_ylim(max(-16.0, measured.min() - 1), max(1.0, min(8.0, measured.max() + 2)))
         ax.set_title(f"rho = {rho:.2f}, T = {T}, input std {input_std:.2g}: measured (solid), "
-                     f"bounds (dashed, dotted)", fontsize=9)
+                     f"bound sigma_max^distance (dashed)", fontsize=9)
         ax.legend(fontsize=8, loc="lower left")
         return fig
 
@@ -273,3 +277,54 @@ def norm_explorer(rnn_forward, gradient_norms_through_time, scale_to_spectral_ra
     if show:
         display(box)
     return box, update
+
+
+def plot_non_normal(rnn_forward, step_jacobians, scale_to_spectral_radius, rho=0.9, H=64, T_max=60,
+                    input_std=0.1, seed=0, ax=None):
+    """||dh_t/dh_0||_2 vs t for a normal (rho * orthogonal) and a non-normal (Gaussian) Wh of the
+    same spectral radius rho, for a linear RNN and a tanh RNN.
+
+    Returns (ax, curves) with curves a dict label -> array of shape (T_max,).
+    """
+    import matplotlib.pyplot as plt
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 3.8), layout="constrained")
+    curves = {}
+    for kind, color in (("orthogonal", "C0"), ("gaussian", "C3")):
+        Wh = recurrent_matrix(scale_to_spectral_radius, H, rho, kind, seed)
+        sigma = np.linalg.norm(Wh, 2)
+        _, cache = driven_rnn(rnn_forward, Wh, T_max + 1, N=1, input_std=input_std, seed=seed)
+        curves[f"{kind}, linear"] = linear_product_norms(Wh, T_max)
+        curves[f"{kind}, tanh"] = jacobian_product_norms(step_jacobians, cache, T_max)
+        t = np.arange(1, T_max + 1)
+        ax.plot(t, np.log10(curves[f"{kind}, linear"]), color=color, lw=2,
+                label=f"{kind} Wh (sigma_max = {sigma:.2f}), linear RNN")
+        ax.plot(t, np.log10(curves[f"{kind}, tanh"]), "--", color=color, lw=1.5,
+                label=f"{kind} Wh, tanh RNN (input std {input_std})")
+    ax.axhline(0, color="gray", lw=0.8)
+    ax.plot(t, t * np.log10(rho), ":", color="k", lw=1, label=f"rho^t, rho = {rho}")
+    ax.set(xlabel="t", ylabel="log10 ||dh_t / dh_0||_2", title=f"same spectral radius {rho}, different transients")
+    ax.legend(fontsize=8)
+    return ax, curves
+
+
+def exploding_step(rnn_forward, rnn_backward, clip_grad_norm, Wh, Ts, input_std=0.01, max_norm=1.0, N=8, seed=0):
+    """Size of one training step's gradient as T grows, before and after norm clipping.
+
+    The loss is sum(g * h_{T-1}) for a fixed random g (N, H): only the last state
+    matters, and BPTT carries its gradient back through all T steps. Uses the
+    student's rnn_forward, rnn_backward and clip_grad_norm; Wh (H, H).
+
+    Returns a list of dicts with T, "norm" (the total_norm clip_grad_norm reports)
+    and "clipped" (the global norm of the clipped gradients).
+    """
+    rows = []
+    for T in Ts:
+        h, cache = driven_rnn(rnn_forward, Wh, T, N=N, input_std=input_std, seed=seed)
+        dh = np.zeros(h.shape)
+        dh[:, -1] = np.random.default_rng(seed + 1).standard_normal(h[:, -1].shape)
+        _, _, dWx, dWh, db = rnn_backward(dh, cache)
+        clipped, total = clip_grad_norm({"Wx": dWx, "Wh": dWh, "b": db}, max_norm)
+        after = float(np.linalg.norm(np.concatenate([g.ravel() for g in clipped.values()])))
+        rows.append({"T": T, "norm": float(total), "clipped": after})
+    return rows
