@@ -193,6 +193,9 @@ def check_part(name, part, case, outcome, expected, tols):
         got = f"raised {_error_text(outcome)}" if outcome.error_type else "returned normally"
         return compare.Mismatch(f"{name} should raise {case.expect_error} here ({case.label}); it {got}")
     if part.select == ARGS:
+        if len(outcome.args_after) != len(case.args):
+            return compare.Mismatch(f"the arguments of {name} after the call were not reported, so they "
+                                    f"could not be checked (a grader problem: tell your instructor)")
         changed = compare.unchanged(case.args, outcome.args_after)
         if changed is None:
             return None

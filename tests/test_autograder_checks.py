@@ -494,3 +494,22 @@ def test_raising_valueerror_for_everything_earns_nothing():
     report = grade("def scale_to_spectral_radius(W, rho):\n    raise ValueError('no')\n", "scale_to_spectral_radius")
     assert report.fraction == 0
     assert "[-] ValueError for spectral radius 0" in report.feedback
+
+
+def test_any_evaluator_that_follows_the_protocol_can_be_graded():
+    """The grader only sees Outcomes: a hand-made evaluator works, and one that drops args_after is caught."""
+    from autograder.evaluate import Outcome, prepare_args
+
+    def honest(name, args, stand_ins=()):
+        passed = prepare_args(args)
+        value = getattr(solutions, name)(*passed)
+        return Outcome(outputs=to_plain(value), args_after=tuple(to_plain(a) for a in passed))
+
+    def forgetful(name, args, stand_ins=()):
+        outcome = honest(name, args, stand_ins)
+        outcome.args_after = ()
+        return outcome
+
+    assert grade_function("rnn_backward", honest, 9).fraction == 1.0
+    report = grade_function("rnn_backward", forgetful, 9)
+    assert report.fraction == pytest.approx(0.9) and "could not be checked" in report.feedback
