@@ -161,6 +161,14 @@ def _reference_run(name, case):
     return expected, tols
 
 
+def _within(paths, part):
+    """The entries of `paths` (a dict keyed by leaf path, or a sequence of paths) under this part, re-rooted."""
+    root = () if part.select in (None, ARGS, ERROR) else (part.select,)
+    if isinstance(paths, dict):
+        return {p[len(root):]: v for p, v in paths.items() if p[:len(root)] == root}
+    return tuple(p[len(root):] for p in paths if p[:len(root)] == root)
+
+
 def _time_axis_paths(expected, case):
     N, T = case.sizes.get("N"), case.sizes.get("T")
     if N is None or T is None:
@@ -206,11 +214,9 @@ def check_part(name, part, case, outcome, expected, tols):
     value, problem = _select(outcome.outputs, expected, part)
     if problem:
         return compare.Mismatch(f"{name} {problem.message}")
-    path = () if part.select is None else (part.select,)
     ref = expected if part.select is None else expected[part.select]
-    mismatch = compare.compare_value(
-        part.name, value, ref, {p[len(path):]: t for p, t in tols.items() if p[:len(path)] == path},
-        tuple(p[len(path):] for p in _time_axis_paths(expected, case) if p[:len(path)] == path))
+    mismatch = compare.compare_value(part.name, value, ref, _within(tols, part),
+                                     _within(_time_axis_paths(expected, case), part))
     if mismatch:
         mismatch.message = _name_cache_items(name, mismatch.message)
     return mismatch
@@ -223,6 +229,7 @@ def _relevant(part, case):
 # --- matching known mistakes --------------------------------------------------------
 
 def _part_value(outcome, part):
+    """What an Outcome shows for one part, tagged: ("value", v), ("error", type), ("args", after), ..."""
     if part.select == ARGS:
         return ("args", outcome.args_after)
     if outcome.error_type:
@@ -238,14 +245,13 @@ def _part_value(outcome, part):
 
 
 def _agree(a, b, tols, part):
+    """Do two _part_value results agree (same error, same structure, or values within the tolerances)?"""
     (kind_a, *va), (kind_b, *vb) = a, b
     if kind_a != kind_b:
         return False
     if kind_a in ("error", "structure", "returned"):
         return va == vb
-    path = () if part.select in (None, ARGS) else (part.select,)
-    sub = {p[len(path):]: t for p, t in tols.items() if p[:len(path)] == path} if part.select != ARGS else {}
-    return compare.same_value(va[0], vb[0], sub)
+    return compare.same_value(va[0], vb[0], {} if part.select == ARGS else _within(tols, part))
 
 
 def match_mistakes(name, parts, runs, failing, stand_ins):
