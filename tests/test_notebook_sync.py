@@ -72,10 +72,11 @@ def test_reference_body_runs_without_input_checks(name):
     namespace = {"np": np}
     for other in solutions.GRADED_FUNCTIONS:      # a body may call earlier functions by name
         exec(sync_notebooks.reference_source(other), namespace)
-    from autograder import cases  # fresh inputs of the right shapes for every function
-    for case in cases.cases_for(name, seed=0)[:3]:
-        got = namespace[name](*case.args)
-        want = getattr(solutions, name)(*case.args)
+    from autograder.cases import cases_for          # inputs of the right shapes for every function
+    from autograder.evaluate import prepare_args
+    for case in cases_for(name, seed=0)[:3]:
+        got = namespace[name](*prepare_args(case.args))
+        want = getattr(solutions, name)(*prepare_args(case.args))
         _assert_same(got, want)
 
 
