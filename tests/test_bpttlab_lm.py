@@ -1,0 +1,264 @@
+"""Tests of notebook 05's toolbox: the embedded Reber grammar, the language model, the self-check.
+
+Legend: N batch, T time steps, V vocabulary size, H hidden size, k truncation length.
+The grammar is checked against an independently written regular expression, the
+model's gradients against central differences written here, and the accuracy
+measure against hand-made oracle models.
+"""
+import re
+
+import numpy as np
+import pytest
+
+import solutions
+from bpttlab import charlm, reber
+from bpttlab.selfchecks_lm import check_temporal_softmax_loss
+
+# The Reber graph written as a regular expression (node 4 is reached after X from node 2 or P from 5).
+_FROM_4 = r"(?:XT*VP)*(?:S|XT*VV)"
+REBER = rf"B(?:(?:TS*X|PT*VP){_FROM_4}|PT*VV)E"
+EMBEDDED = re.compile(rf"B([TP]){REBER}\1E")
+
+REFERENCE = charlm.RNNFunctions(solutions.rnn_forward, solutions.rnn_backward, solutions.rnn_backward_chunked,
+                                solutions.clip_grad_norm, solutions.temporal_softmax_loss)
+
+
+# ---------------------------------------------------------------- grammar
+
+def test_vocabulary_has_a_fixed_documented_order():
+    assert reber.VOCAB == ("B", "T", "P", "S", "X", "V", "E")
+    assert [reber.INDEX[s] for s in reber.VOCAB] == list(range(7))
+
+
+def test_strings_are_deterministic_with_a_seed():
+    assert reber.embedded_reber_strings(50, seed=3) == reber.embedded_reber_strings(50, seed=3)
+    assert reber.embedded_reber_strings(50, seed=3) != reber.embedded_reber_strings(50, seed=4)
+
+
+def test_generated_strings_match_the_grammar_written_as_a_regex():
+    strings = reber.embedded_reber_strings(2000, seed=0)
+    bad = [s for s in strings if not EMBEDDED.fullmatch(s)]
+    assert not bad, bad[:3]
+    assert min(map(len, strings)) == 9
+
+
+def test_both_branches_are_taken_about_half_the_time():
+    strings = reber.embedded_reber_strings(4000, seed=1)
+    share_T = np.mean([s[1] == "T" for s in strings])
+    share_inner_T = np.mean([s[3] == "T" for s in strings])
+    assert abs(share_T - 0.5) < 0.03 and abs(share_inner_T - 0.5) < 0.03
+
+
+def test_legal_next_allows_the_actual_next_symbol_and_pins_the_long_range_one():
+    for s in reber.embedded_reber_strings(300, seed=2):
+        allowed = reber.legal_next(s)
+        assert allowed.shape == (len(s) - 1, len(reber.VOCAB))
+        assert all(allowed[t, reber.INDEX[s[t + 1]]] for t in range(len(s) - 1))
+        assert set(allowed.sum(axis=1)) <= {1, 2}
+        t_long = reber.long_range_step(len(s))
+        assert np.flatnonzero(allowed[t_long]).tolist() == [reber.INDEX[s[1]]]
+
+
+def test_legal_next_agrees_with_the_regex_on_every_one_symbol_change():
+    """A symbol is legal after a prefix iff some string of the grammar continues that way (checked by regex)."""
+    for s in reber.embedded_reber_strings(200, seed=5):
+        allowed = reber.legal_next(s)
+        for t in range(len(s) - 1):
+            for v, symbol in enumerate(reber.VOCAB):
+                changed = s[:t + 1] + symbol + s[t + 2:]
+                if EMBEDDED.fullmatch(changed):
+                    assert allowed[t, v], (s, t, symbol)
+
+
+@pytest.mark.parametrize("bad", ["BTBTXSEPE", "BTBTXSETEE", "BTBTXSTE", "BTBXSETE", "TBTXSETE", ""])
+def test_strings_outside_the_grammar_are_rejected(bad):
+    assert not reber.is_embedded_reber(bad)
+    assert not EMBEDDED.fullmatch(bad)
+
+
+def test_encode_decode_round_trip_and_clear_errors():
+    s = "BTBPVVETE"
+    assert reber.decode(reber.encode(s)) == s
+    with pytest.raises(ValueError, match="'Q'"):
+        reber.encode("BTQ")
+    with pytest.raises(ValueError, match="0..6"):
+        reber.decode([0, 7])
+    with pytest.raises(TypeError, match="default_rng"):
+        reber.reber_string(0)
+
+
+# ---------------------------------------------------------------- the model
+
+def _central_differences(f, x, step=1e-6):
+    grad = np.zeros(x.shape)
+    for i in np.ndindex(x.shape):
+        e = np.zeros(x.shape)
+        e[i] = step
+        grad[i] = (f(x + e) - f(x - e)) / (2 * step)
+    return grad
+
+
+def _tiny_batch(seed=0):
+    strings = [s for s in reber.embedded_reber_strings(400, seed) if len(s) == 11][:3]
+    return charlm.inputs_and_targets(strings)
+
+
+@pytest.mark.parametrize("k", [None, 3])
+def test_loss_and_gradients_match_central_differences(k):
+    """Full BPTT: every gradient is the true one. Chunked (k = 3): dWy, dby still exact (output layer)."""
+    x_idx, y = _tiny_batch()
+    params = charlm.init_params(len(reber.VOCAB), 5, seed=1)
+    loss, grads = charlm.loss_and_gradients(REFERENCE, params, x_idx, y, k=k)
+    assert set(grads) == set(params) and all(grads[n].shape == params[n].shape for n in params)
+    names = list(params) if k is None else ["Wy", "by"]
+    for name in names:
+        def f(value, name=name):
+            p = dict(params, **{name: value})
+            scores, _ = charlm.forward_scores(REFERENCE, p, x_idx)
+            return solutions.temporal_softmax_loss(scores, y)[0]
+        num = _central_differences(f, params[name])
+        assert np.max(np.abs(grads[name] - num)) <= 1e-6 * max(1.0, np.max(np.abs(num))), name
+
+
+def test_chunks_as_long_as_the_sequence_are_full_bptt():
+    x_idx, y = _tiny_batch()
+    params = charlm.init_params(len(reber.VOCAB), 5, seed=2)
+    _, full = charlm.loss_and_gradients(REFERENCE, params, x_idx, y, k=None)
+    _, chunked = charlm.loss_and_gradients(REFERENCE, params, x_idx, y, k=x_idx.shape[1])
+    _, short = charlm.loss_and_gradients(REFERENCE, params, x_idx, y, k=2)
+    for name in full:
+        np.testing.assert_allclose(chunked[name], full[name], rtol=1e-12, atol=1e-14)
+    assert not np.allclose(short["Wh"], full["Wh"])
+
+
+def test_length_batches_are_deterministic_and_of_one_length():
+    pool = reber.embedded_reber_strings(500, seed=0)
+    a, b = charlm.LengthBatches(pool, 8, seed=4), charlm.LengthBatches(pool, 8, seed=4)
+    for _ in range(20):
+        (xa, ya), (xb, yb) = a.next(), b.next()
+        assert xa.shape == ya.shape == (8, xa.shape[1])
+        np.testing.assert_array_equal(xa, xb)
+        np.testing.assert_array_equal(xa[:, 1:], ya[:, :-1])          # targets are the inputs shifted
+        assert all(reber.decode(np.r_[xa[n], ya[n, -1]]) in pool for n in range(8))
+
+
+class _Oracle:
+    """Fake RNN functions whose 'hidden state' is the grammar's mask of allowed symbols (H = V).
+
+    With Wy = identity the scores are that mask, so the top symbols are exactly the
+    legal ones. forget=True lowers P at the long-range step: the oracle always says T there.
+    """
+
+    def __init__(self, forget):
+        self.forget = forget
+
+    def rnn_forward(self, x, h0, Wx, Wh, b):
+        codes = np.argmax(x, axis=2)                                   # (N, T)
+        h = np.zeros(x.shape)
+        for n, row in enumerate(codes):
+            # the string is in the grammar, so its last symbol is E
+            s = reber.decode(row) + "E"
+            h[n] = reber.legal_next(s)
+            if self.forget:
+                t_long = reber.long_range_step(len(s))
+                h[n, t_long, [reber.INDEX["T"], reber.INDEX["P"]]] = [1.0, 0.5]
+        return h, (x, h0, Wx, Wh, h)
+
+
+def _oracle_params():
+    V = len(reber.VOCAB)
+    return {"Wx": np.zeros((V, V)), "Wh": np.zeros((V, V)), "b": np.zeros(V), "Wy": np.eye(V), "by": np.zeros(V)}
+
+
+def test_evaluate_scores_an_oracle_perfect_and_a_forgetful_one_by_its_guess():
+    strings = reber.embedded_reber_strings(300, seed=7)
+    perfect = charlm.RNNFunctions(_Oracle(False).rnn_forward, None, None, None, None)
+    assert charlm.evaluate(perfect, _oracle_params(), strings) == {"local": 1.0, "long_range": 1.0, "string": 1.0}
+    forgetful = charlm.RNNFunctions(_Oracle(True).rnn_forward, None, None, None, None)
+    m = charlm.evaluate(forgetful, _oracle_params(), strings)
+    share_T = np.mean([s[1] == "T" for s in strings])
+    assert m["local"] == 1.0
+    assert m["long_range"] == pytest.approx(share_T) and m["string"] == pytest.approx(share_T)
+    lengths, acc, counts = charlm.long_range_by_length(forgetful, _oracle_params(), strings)
+    assert counts.sum() == len(strings) and list(lengths) == sorted(set(map(len, strings)))
+    for n, a in zip(lengths, acc):
+        assert a == pytest.approx(np.mean([s[1] == "T" for s in strings if len(s) == n]))
+
+
+def test_train_rejects_a_bad_k():
+    with pytest.raises(ValueError, match="k must be"):
+        charlm.train_language_model(REFERENCE, ["BTBTXSETE"], ["BTBTXSETE"], k=0, progress=False)
+
+
+def test_the_notebooks_claims_full_bptt_learns_and_short_chunks_do_not():
+    """What notebook 05 states for seed 0 and 1200 updates (about 2 s per run on one core)."""
+    train = reber.embedded_reber_strings(4000, seed=0)
+    test = reber.embedded_reber_strings(1000, seed=1)
+    full = charlm.train_language_model(REFERENCE, train, test, k=None, updates=1200, seed=0, progress=False)
+    assert full.metrics == {"local": 1.0, "long_range": 1.0, "string": 1.0}
+    samples = charlm.sample_strings(REFERENCE, full.params, 20, seed=0)
+    assert samples == charlm.sample_strings(REFERENCE, full.params, 20, seed=0)
+    assert np.mean([reber.is_embedded_reber(s) for s in samples]) >= 0.9
+    short = charlm.train_language_model(REFERENCE, train, test, k=6, updates=1200, seed=0, progress=False)
+    assert short.metrics["local"] == 1.0 and abs(short.metrics["long_range"] - 0.5) < 0.06
+
+
+# ---------------------------------------------------------------- the self-check
+
+def _averaged_over_time(scores, y):
+    loss, d = solutions.temporal_softmax_loss(scores, y)
+    return loss / scores.shape[1], d / scores.shape[1]
+
+
+def _summed_over_batch(scores, y):
+    loss, d = solutions.temporal_softmax_loss(scores, y)
+    return loss * scores.shape[0], d * scores.shape[0]
+
+
+def _unstable(scores, y):
+    with np.errstate(over="ignore", invalid="ignore"):
+        e = np.exp(scores)                                  # overflows for scores above ~709
+        p = e / e.sum(axis=2, keepdims=True)
+    N = scores.shape[0]
+    loss = -np.log(np.take_along_axis(p, y[..., None], axis=2)).sum() / N
+    return float(loss), (p - (np.arange(scores.shape[2]) == y[..., None])) / N
+
+
+def _gradient_without_one_hot(scores, y):
+    loss, d = solutions.temporal_softmax_loss(scores, y)
+    return loss, d + (np.arange(scores.shape[2]) == y[..., None]) / scores.shape[0]
+
+
+def _gradient_off_by_a_bit(scores, y):
+    loss, d = solutions.temporal_softmax_loss(scores, y)
+    return loss, d * (1 + 1e-3 * (scores.shape[0] > 2))
+
+
+def _changes_scores(scores, y):
+    out = solutions.temporal_softmax_loss(scores, y)
+    scores -= scores.max(axis=2, keepdims=True)
+    return out
+
+
+def _wrong_shape(scores, y):
+    loss, d = solutions.temporal_softmax_loss(scores, y)
+    return loss, d.reshape(-1, d.shape[2])
+
+
+def test_self_check_accepts_the_reference(capsys):
+    check_temporal_softmax_loss(solutions.temporal_softmax_loss, solutions.numerical_gradient)
+    assert capsys.readouterr().out.count("\N{CHECK MARK}") == 5
+
+
+@pytest.mark.parametrize("wrong, message", [
+    (_averaged_over_time, "averaged over time"),
+    (_summed_over_batch, "summed over the batch"),
+    (_unstable, "stable|inf or nan|finite"),
+    (_gradient_without_one_hot, "dscores"),
+    (_gradient_off_by_a_bit, "numerical gradient"),
+    (_changes_scores, "changed its arguments"),
+    (_wrong_shape, "shape"),
+])
+def test_self_check_rejects_a_wrong_loss(wrong, message):
+    with pytest.raises(AssertionError, match=message):
+        check_temporal_softmax_loss(wrong, solutions.numerical_gradient)
