@@ -238,5 +238,6 @@ def _identical(b, a):
     if isinstance(b, dict):
         return type(a) is dict and set(a) == set(b) and all(_identical(b[k], a[k]) for k in b)
     if isinstance(b, np.ndarray):
-        return type(a) is np.ndarray and a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a, b, equal_nan=True)
+        return (type(a) is np.ndarray and a.shape == b.shape and a.dtype == b.dtype
+                and np.array_equal(a, b, equal_nan=b.dtype.kind in "fc"))
     return type(a) is type(b) and a == b

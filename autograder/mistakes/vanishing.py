@@ -85,7 +85,8 @@ MISTAKES = (
                     "radius = np.max(np.linalg.eigvals(W).real)")),
     Mistake("scale_to_spectral_radius/no-zero-check", "No error when the spectral radius is 0",
             "When every eigenvalue is 0 no rescaling can give radius rho: raise ValueError.",
-            variant(SPECTRAL, '    if radius < 1e-12 * max(1.0, np.abs(W).max()):\n        raise ValueError("W has spectral radius 0")\n', "")),
+            variant(SPECTRAL, '    if radius < 1e-12 * max(1.0, np.abs(W).max()):\n'
+                    '        raise ValueError("W has spectral radius 0")\n', "")),
     Mistake("scale_to_spectral_radius/in-place", "W is rescaled in place",
             "Multiplying into W changes the caller's matrix; return a new array.",
             variant(SPECTRAL, "    return W * (rho / radius)\n", "    W *= rho / radius\n    return W\n")),
