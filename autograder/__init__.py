@@ -7,7 +7,7 @@ How the pieces fit (one module, one job):
                 random draws at grading time covering the regimes where bugs
                 hide (D != H and D == H, T = 1 and T >= 5, N = 1, non-zero h0,
                 T not divisible by k, k = 1, k >= T, ...). `cases_for(name, seed)`
-                -> list of `Case(label, args, seed)`; args are plain data only
+                -> list of `Case` (label, args, sizes, expected error, seed); args are plain data only
                 (float64 arrays, ints, floats, dicts of arrays, `FunctionSpec`).
 - specs.py      `FunctionSpec` (data describing a scalar test function f for
                 numerical_gradient) and `build_function(spec)`; its source is
