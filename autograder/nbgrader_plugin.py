@@ -61,7 +61,7 @@ from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import ClearHiddenTests, Execute
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
-from traitlets import Bool, Dict, Float, Integer, Unicode
+from traitlets import Bool, Dict, Float, Integer, Unicode, default
 
 from . import kernels
 
@@ -124,6 +124,10 @@ class GradeOutsideKernel(Execute):
     sandbox = Bool(False, help="Start every kernel through autograder.sandbox (bubblewrap).").tag(config=True)
     require_sandbox = Bool(False, help="Refuse to grade when the sandbox is not available.").tag(config=True)
     limits = Dict({}, help="Resource limits of the sandbox (autograder.limits.Limits fields).").tag(config=True)
+
+    @default("shutdown_kernel")
+    def _shutdown_kernel_default(self):
+        return "immediate"            # the kernel's state is of no use once graded; a polite shutdown costs ~1 s
 
     def create_kernel_manager(self):
         """The manager of this notebook's kernel, from kernels.make_kernel_manager (nbclient calls this)."""

@@ -290,6 +290,18 @@ def _blocking(value):
     return value
 
 
+def _plain(value, depth=0):
+    """evaluate.to_plain for a decoded value, keeping the Opaque markers that the kernel sent."""
+    kind = type(value)
+    if kind is Opaque:
+        return value
+    if depth < MAX_DEPTH and (kind is tuple or kind is list):
+        return kind(_plain(v, depth + 1) for v in value)
+    if depth < MAX_DEPTH and kind is dict:
+        return {k: _plain(v, depth + 1) for k, v in value.items()}
+    return to_plain(value, depth)
+
+
 class KernelSession:
     """A blocking connection to a running kernel, made for the grader's own requests.
 
@@ -445,7 +457,7 @@ class RemoteEvaluator:
             error += f"; the kernel said {run.ename}: {run.evalue})" if run.ename else ")"
             return Outcome(error_type=run.ename or "NoResult", error=error[:500], args_after=tuple(args),
                            stdout=run.printed, seconds=wall)
-        args_after = tuple(orig if isinstance(orig, FunctionSpec) else to_plain(after)
+        args_after = tuple(orig if isinstance(orig, FunctionSpec) else _plain(after)
                            for orig, after in zip(args, result["args_after"]))
         text = result["stdout"] + (run.printed if run.printed else "")
         seconds = result["seconds"] if isinstance(result["seconds"], float) and 0 <= result["seconds"] <= wall else wall
@@ -455,7 +467,7 @@ class RemoteEvaluator:
             outcome.error_type = result["error_type"][:100]
             outcome.error = (result["error"] or "")[:500]
         else:
-            outcome.outputs = to_plain(result["outputs"])
+            outcome.outputs = _plain(result["outputs"])
         return outcome
 
     @staticmethod

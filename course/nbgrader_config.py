@@ -20,3 +20,5 @@ c.Autograde.autograde_preprocessors = autograde_preprocessors()
 # Seconds per student cell (nbgrader's own trait) and per call of a graded function.
 c.GradeOutsideKernel.timeout = 60
 c.GradeOutsideKernel.call_timeout = 30.0
+# Every grading kernel runs in autograder.sandbox (bubblewrap; without it: a loud warning, resource limits only).
+c.GradeOutsideKernel.sandbox = True
