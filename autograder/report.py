@@ -16,14 +16,18 @@ import html
 import json
 import re
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from nbgrader import utils
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.preprocessors import ClearHiddenTests
 
+import solutions
+from autograder import mistakes
+from autograder.nbgrader_plugin import results_path
+
 BEGIN_HIDDEN, END_HIDDEN = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
-RESULTS_FOLDER = "autograder_results"   # <course>/autograder_results/<assignment>/<student>.json
 
 
 # ----------------------------------------------------------------------------- feedback
@@ -150,53 +154,68 @@ def export_grades(db_url, assignments, path):
 # ----------------------------------------------------------------------------- misconceptions
 
 def load_results(course_root, assignment):
-    """{student: results dict} from <course>/autograder_results/<assignment>/<student>.json."""
-    folder = Path(course_root) / RESULTS_FOLDER / assignment
+    """{student: results dict} of every results JSON of `assignment` (format: autograder/nbgrader_plugin.py)."""
+    folder = results_path(course_root, assignment, "_").parent
     return {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.json"))}
 
 
-def _function_entries(results):
-    """(function name, entry) pairs of one student's results JSON."""
-    functions = results.get("functions", results)
-    if isinstance(functions, dict):
-        return [(name, entry) for name, entry in functions.items() if isinstance(entry, dict)]
-    return [(entry.get("name") or entry.get("function"), entry) for entry in functions]
+@dataclass
+class FunctionSummary:
+    """How a class did on one graded function.
 
-
-def _mistakes(entry):
-    """The known mistakes named in one function's entry, as (id, title) pairs."""
-    found = entry.get("mistakes") or entry.get("matched_mistakes") or []
-    if isinstance(found, dict):
-        found = [found]
-    pairs = []
-    for m in found:
-        if isinstance(m, str):
-            pairs.append((m, m))
-        else:
-            pairs.append((m.get("id"), m.get("title") or m.get("id")))
-    return pairs
+    students: how many were graded on it; full_marks: how many scored it in
+    full; mistakes: Counter {mistake id: students whose best match it is};
+    unexplained: students who lost marks with no known mistake matched.
+    """
+    students: int = 0
+    full_marks: int = 0
+    mistakes: Counter = field(default_factory=Counter)
+    unexplained: int = 0
 
 
 def misconceptions(course_root, assignment):
-    """{function: Counter({(mistake id, title): number of students})} for one assignment."""
+    """{function: FunctionSummary} over every student's results for `assignment`, in course order.
+
+    A student counts once per function, for the known mistake their outputs
+    match best (the first one the grader lists).
+    """
     table = {}
     for student, results in load_results(course_root, assignment).items():
-        for name, entry in _function_entries(results):
-            counts = table.setdefault(name, Counter())
-            for mistake in set(_mistakes(entry)):
-                counts[mistake] += 1
-    return table
+        for notebook in results.get("notebooks", {}).values():
+            for name, record in notebook.get("functions", {}).items():
+                summary = table.setdefault(name, FunctionSummary())
+                summary.students += 1
+                if record["fraction"] >= 1.0:
+                    summary.full_marks += 1
+                elif record["mistakes"]:
+                    summary.mistakes[record["mistakes"][0]] += 1
+                else:
+                    summary.unexplained += 1
+    order = {name: i for i, name in enumerate(solutions.GRADED_FUNCTIONS)}
+    return dict(sorted(table.items(), key=lambda item: order.get(item[0], len(order))))
+
+
+def _mistake_title(mistake_id):
+    try:
+        return mistakes.by_id(mistake_id).title
+    except KeyError:
+        return "(no longer in the mistakes library)"
 
 
 def format_misconceptions(assignment, table):
-    """The misconception table as text: function, students, known mistake."""
-    lines = [f"known mistakes in {assignment} (students who made each one)"]
-    rows = [(f, n, f"{mid}: {title}" if title != mid else mid)
-            for f, counts in table.items() for (mid, title), n in counts.most_common()]
-    if not rows:
-        return "\n".join(lines + ["  none found" + ("" if table else " (no autograder results yet)")])
-    width = max(len(f) for f, _, _ in rows)
-    lines.append(f"  {'function':<{width}}  {'students':>8}  mistake")
-    for f, n, text in rows:
-        lines.append(f"  {f:<{width}}  {n:>8}  {text}")
+    """The misconception table as text: per function, full marks, then each known mistake and its count."""
+    if not table:
+        return f"{assignment}: no autograder results (run python -m autograder grade {assignment})"
+    width = max(len("function"), *(len(name) for name in table))
+    lines = [f"known mistakes in {assignment}",
+             f"  {'function':<{width}}  {'full marks':>10}  {'students':>8}  mistake"]
+    for name, s in table.items():
+        rows = [(n, f"{mid}: {_mistake_title(mid)}") for mid, n in s.mistakes.most_common()]
+        if s.unexplained:
+            rows.append((s.unexplained, "(marks lost, no known mistake matched)"))
+        first = f"  {name:<{width}}  {f'{s.full_marks}/{s.students}':>10}"
+        if not rows:
+            lines.append(first)
+        for i, (n, text) in enumerate(rows):
+            lines.append(f"{first if i == 0 else ' ' * len(first)}  {n:>8}  {text}")
     return "\n".join(lines)
