@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 ASSIGNMENTS := $(notdir $(wildcard course/source/*))
 
-.PHONY: lab instructor release test setup setup-test clean
+.PHONY: lab instructor release test setup setup-test clean demo
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is needed; set PYTHON=/path/to/python3.11"'
@@ -35,6 +35,11 @@ lab: release
 # The instructor's view: the source notebooks with solutions and hidden tests.
 instructor: setup
 	$(BIN)/jupyter lab --ServerApp.root_dir=course/source
+
+# The whole instructor cycle on sample submissions, headless: generate_assignment,
+# sample students in course/submitted/, parallel autograde, feedback, grades CSV, mistakes table.
+demo: setup
+	$(BIN)/python -m autograder demo --quiet
 
 test: setup-test
 	$(BIN)/python -m pytest
