@@ -322,13 +322,18 @@ def _uid_slot():
     raise RuntimeError(f"all {UID_SLOTS} sandbox user ids are in use")
 
 
-def _set_child_subreaper():
-    """Orphans of the kernel's processes become our children (Linux), so none escape the clean-up."""
+def _tie_to_parent():
+    """Linux: orphans of the kernel's processes become our children (so none escape the clean-up),
+    and we get SIGTERM when the grader that started us dies (so the sandbox goes with it)."""
     if sys.platform.startswith("linux"):
         import ctypes
-        PR_SET_CHILD_SUBREAPER = 36
+        PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER = 1, 36
         with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        if os.getppid() == 1:   # the grader died before the line above
+            sys.exit(143)
 
 
 def _rlimit_preexec(limits):
@@ -411,10 +416,10 @@ def run(config, kernel_argv):
     outcome_path(runtime_dir).unlink(missing_ok=True)
     outcome = {"reason": REASON_EXITED, "returncode": None, "elapsed": 0.0, "sandboxed": config["sandboxed"],
                "limits": limits.to_dict(), "detail": "", "leftover_processes": 0}
-    _set_child_subreaper()
-    start = time.monotonic()
-    # Our own death (the grader stopping the kernel) must take the kernel along.
+    # SIGTERM (the grader stopping the kernel, or dying) must take the kernel along: see `finally` below.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    _tie_to_parent()
+    start = time.monotonic()
     with _uid_slot() as uid:
         outcome["uid"] = uid
         if config["sandboxed"]:
