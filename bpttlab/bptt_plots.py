@@ -77,13 +77,12 @@ class ContributionPlot:
         self.T_max = T_max
         self.fig = fig = plt.figure(figsize=(10, 4.2), dpi=80)
         a = self.heat_ax = fig.add_axes((0.06, 0.13, 0.36, 0.72))
-        self.heat = a.imshow(np.zeros((2, 2)), cmap="magma", vmin=-DECADES, vmax=0, interpolation="nearest")
+        self.heat = a.imshow(np.zeros((2, 2)), cmap=plt.get_cmap("magma").with_extremes(bad="white"), vmin=-DECADES, vmax=0, interpolation="nearest")
         a.set_xlabel("deposit step s")
         a.set_ylabel("loss step t")
         self.heat_title = a.set_title("", fontsize=10)
         cax = fig.add_axes((0.43, 0.13, 0.015, 0.72))
         self.cbar = fig.colorbar(self.heat, cax=cax, label="log10 C[t, s]   (white: s > t, no term)")
-        self.heat.cmap.set_bad("white")
 
         d = self.decay_ax = fig.add_axes((0.6, 0.13, 0.37, 0.72))
         self.decay_line, = d.plot([], [], "o-", ms=3, color="tab:purple", label="log10 mean of C[t, t-d]")
