@@ -472,8 +472,9 @@ def concept_quiz(questions=CONCEPT_QUESTIONS):
     """One QuestionWidget per question; returns (VBox to display, dict key -> QuestionWidget)."""
     import ipywidgets as widgets
     items = {q.key: QuestionWidget(q) for q in questions}
-    return widgets.VBox([w.box for w in items.values()],
-                        layout=widgets.Layout(gap="12px")), items
+    for w in items.values():
+        w.box.layout.margin = "0 0 14px 0"                         # some air between questions
+    return widgets.VBox([w.box for w in items.values()]), items
 
 
 def drill_panel(seed=0, drills=None):
