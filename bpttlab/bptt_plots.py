@@ -10,6 +10,7 @@ the terms against the distance t - s. No graded code lives here.
 """
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 DECADES = 8          # the colour scale spans this many powers of ten below the largest term
 
@@ -91,6 +92,8 @@ class ContributionPlot:
         d.set_ylabel("log10 size of the term")
         d.legend(loc="upper right", fontsize=9)
         self.decay_title = d.set_title("", fontsize=10)
+        for axis in (a.xaxis, a.yaxis, cax.yaxis, d.xaxis, d.yaxis):
+            axis.set_major_locator(MaxNLocator(5, integer=True))    # few tick labels: text is the slow part
 
     def update(self, view):
         """Show a contribution_view dict; returns the figure."""
