@@ -29,6 +29,7 @@ A submission whose grading fails (nbgrader exits non-zero, or it runs past
 import argparse
 import os
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -45,6 +46,7 @@ from tqdm import tqdm
 from autograder import report, samples
 
 DEFAULT_COURSE = Path(__file__).resolve().parents[1] / "course"
+DEMO_SEED = 2013   # demo grading cases are fixed, so its tables are the same on every run
 
 
 # ----------------------------------------------------------------------------- the course folder
@@ -82,8 +84,17 @@ class Course:
         bindir = str(Path(sys.executable).parent)
         # nbgrader calls the `alembic` program when it creates a gradebook: it must be on PATH
         full_env = {**os.environ, "PATH": bindir + os.pathsep + os.environ.get("PATH", ""), **(env or {})}
-        return subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=self.root, env=full_env,
-                              capture_output=True, text=True, timeout=timeout, start_new_session=True)
+        argv = [sys.executable, "-m", "nbgrader", *args]
+        # its own process group, so that a timeout stops nbgrader and the kernels it started
+        with subprocess.Popen(argv, cwd=self.root, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, start_new_session=True) as proc:
+            try:
+                out, err = proc.communicate(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.communicate()
+                raise
+        return subprocess.CompletedProcess(argv, proc.returncode, out, err)
 
 
 def nbgrader_errors(run):
@@ -127,12 +138,14 @@ def snapshot_gradebook(db_path, dest):
     return Path(dest)
 
 
-def autograde_student(course, assignment, student, snapshot, workdir, timeout=None):
+def autograde_student(course, assignment, student, snapshot, workdir, timeout=None, seed=None):
     """Run plain `nbgrader autograde` for one student against a private copy of the gradebook.
 
     The kernel talks over IPC sockets in this student's own folder: kernels
     started at the same moment by parallel workers would otherwise race for
-    the same TCP port.
+    the same TCP port. `seed` (if given) fixes the grading cases through
+    $AUTOGRADER_SEED (autograder/nbgrader_plugin.py); otherwise each notebook
+    draws fresh ones.
     """
     folder = Path(workdir) / student
     folder.mkdir(parents=True, exist_ok=True)
@@ -142,7 +155,7 @@ def autograde_student(course, assignment, student, snapshot, workdir, timeout=No
             f"--CourseDirectory.db_url=sqlite:///{private_db}",
             "--KernelManager.transport=ipc", f"--KernelManager.ip={folder / 'kernel'}"]
     try:
-        run = course.nbgrader(*args, timeout=timeout)
+        run = course.nbgrader(*args, timeout=timeout, env=None if seed is None else {"AUTOGRADER_SEED": str(seed)})
     except subprocess.TimeoutExpired:
         return StudentRun(student, False, private_db, f"grading took longer than {timeout} s and was stopped")
     if run.returncode != 0:
@@ -225,7 +238,8 @@ class GradeResult:
     message: str = ""
 
 
-def grade_class(course, assignment, workers=2, students=None, force=False, timeout=None, progress=True):
+def grade_class(course, assignment, workers=2, students=None, force=False, timeout=None, seed=None,
+                progress=True):
     """Autograde every submission of `assignment` (or only `students`), `workers` at a time.
 
     Returns a list of GradeResult in student order. The real gradebook is
@@ -257,7 +271,7 @@ def grade_class(course, assignment, workers=2, students=None, force=False, timeo
         with ThreadPoolExecutor(max_workers=workers) as pool, \
                 Gradebook(course.db_url) as gb, \
                 tqdm(total=len(todo), desc=f"grading {assignment}", unit="student", disable=not progress) as bar:
-            futures = [pool.submit(autograde_student, course, assignment, s, snapshot, workdir, timeout)
+            futures = [pool.submit(autograde_student, course, assignment, s, snapshot, workdir, timeout, seed)
                        for s in todo]
             for future in as_completed(futures):
                 run = future.result()
@@ -281,13 +295,16 @@ def grade_class(course, assignment, workers=2, students=None, force=False, timeo
     return [results[s] for s in sorted(results)]
 
 
-def print_grade_table(assignment, results, file=sys.stdout):
+def print_grade_table(assignment, results, named=None, file=sys.stdout):
+    """The class table: student, score, status, and (if `named` {student: [mistake ids]}) the mistakes named."""
+    named = named or {}
     width = max([len("student")] + [len(r.student) for r in results])
     print(f"\n{assignment}", file=file)
-    print(f"{'student':<{width}}  {'score':>13}  status", file=file)
+    print(f"{'student':<{width}}  {'score':>13}  {'status':<23}  {'known mistakes' if named else ''}".rstrip(), file=file)
     for r in results:
         score = f"{r.score:g} / {r.max_score:g}" if r.score is not None else "-"
-        print(f"{r.student:<{width}}  {score:>13}  {r.status}", file=file)
+        print(f"{r.student:<{width}}  {score:>13}  {r.status:<23}  {', '.join(named.get(r.student, []))}".rstrip(),
+              file=file)
 
 
 # ----------------------------------------------------------------------------- commands
@@ -295,8 +312,8 @@ def print_grade_table(assignment, results, file=sys.stdout):
 def cmd_grade(args):
     course = Course(args.course)
     results = grade_class(course, args.assignment, workers=args.workers, students=args.student,
-                          force=args.force, timeout=args.timeout, progress=not args.quiet)
-    print_grade_table(args.assignment, results)
+                          force=args.force, timeout=args.timeout, seed=args.seed, progress=not args.quiet)
+    print_grade_table(args.assignment, results, report.named_mistakes(course.root, args.assignment))
     failed = [r for r in results if r.status == "FAILED"]
     if failed:
         print(f"\n{len(failed)} submission(s) could not be graded: {', '.join(r.student for r in failed)}")
@@ -344,11 +361,11 @@ def cmd_demo(args):
         print(f"== {a}: samples {', '.join(made)} placed in submitted/; autograding with {args.workers} workers",
               flush=True)
         results = grade_class(course, a, workers=args.workers, force=True, timeout=args.timeout,
-                              students=made, progress=not args.quiet)
+                              seed=args.seed, students=made, progress=not args.quiet)
         status |= any(r.status == "FAILED" for r in results)
         written = report.generate_feedback(course, a)
         print(f"== {a}: {len(written)} feedback file(s) in feedback/ (no hidden tests)")
-        print_grade_table(a, results)
+        print_grade_table(a, results, report.named_mistakes(course.root, a))
         print()
         print(report.format_misconceptions(a, report.misconceptions(course.root, a)))
     csv_path = course.root / "grades.csv"
@@ -365,6 +382,8 @@ def build_parser():
     def add_timeout(p):
         p.add_argument("--timeout", type=float, default=None,
                        help="seconds one submission may take before it is stopped and reported (default: no limit)")
+        p.add_argument("--seed", type=int, default=None,
+                       help="seed of the grading cases, the same for every student (default: fresh per notebook)")
 
     g = sub.add_parser("grade", help="autograde a whole class in parallel (one gradebook writer)")
     g.add_argument("assignment")
@@ -393,7 +412,7 @@ def build_parser():
     d.add_argument("--workers", type=int, default=2)
     d.add_argument("--quiet", action="store_true", help="no progress bar")
     add_timeout(d)
-    d.set_defaults(func=cmd_demo)
+    d.set_defaults(func=cmd_demo, seed=DEMO_SEED)   # the same grading cases every time
     return parser
 
 

@@ -195,6 +195,18 @@ def misconceptions(course_root, assignment):
     return dict(sorted(table.items(), key=lambda item: order.get(item[0], len(order))))
 
 
+def named_mistakes(course_root, assignment):
+    """{student: the known mistakes their answers were matched with, one per function at most, in course order}."""
+    order = {name: i for i, name in enumerate(solutions.GRADED_FUNCTIONS)}
+    named = {}
+    for student, results in load_results(course_root, assignment).items():
+        functions = {name: record for notebook in results.get("notebooks", {}).values()
+                     for name, record in notebook.get("functions", {}).items()}
+        named[student] = [functions[name]["mistakes"][0] for name in sorted(functions, key=lambda n: order.get(n, len(order)))
+                          if functions[name]["fraction"] < 1.0 and functions[name]["mistakes"]]
+    return named
+
+
 def _mistake_title(mistake_id):
     try:
         return mistakes.by_id(mistake_id).title
