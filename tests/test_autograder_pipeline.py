@@ -58,13 +58,25 @@ plt.plot([0, 1], [1, 0]); plt.show()
 NOISY = dict(RIGHT)
 NOISY["rnn_forward"] = RIGHT["rnn_forward"].replace(
     "    N, T, _ = x.shape",
-    "    import sys, warnings\n    print('hello from rnn_forward')\n    sys.stderr.write('stderr from rnn_forward\\n')\n"
+    "    import os, sys, warnings\n    print('hello from rnn_forward')\n    sys.stderr.write('stderr from rnn_forward\\n')\n"
+    "    os.write(2, b'stderr below Python from rnn_forward\\n')\n"
     "    warnings.warn('a warning from rnn_forward')\n    N, T, _ = x.shape") + NOISE
 
-ALLCLOSE = ("np.allclose = lambda *a, **k: True\nnp.testing.assert_allclose = lambda *a, **k: None\n"
-            "np.array_equal = lambda *a, **k: True\n")
+# Forgeries that beat in-kernel test cells (plain nbgrader): comparisons that always agree, and the
+# hidden tests' entry point replaced (importable only without the sandbox).
+ALLCLOSE = """
+np.allclose = lambda *a, **k: True
+np.testing.assert_allclose = lambda *a, **k: None
+np.array_equal = lambda *a, **k: True
+try:
+    import autograder.hidden
+    autograder.hidden.run_hidden_tests = lambda *a, **k: None
+except ImportError:
+    pass
+"""
+# Every later cell (the test cells under plain nbgrader) becomes empty, so it "passes".
 TRANSFORMER = "\nget_ipython().input_transformers_cleanup.append(lambda lines: [])\n"
-LAST = list(ph.FUNCTIONS)[-1]
+FIRST = list(ph.FUNCTIONS)[0]
 
 
 def _tag_tests(nb):
@@ -82,9 +94,9 @@ STUDENTS = {
     "untouched": dict(answers={}),
     "wrong": dict(answers=WRONG),
     "noisy": dict(answers=NOISY, edit=_stderr_cell),
-    "forge_allclose": dict(answers={**WRONG, "rnn_step_forward": ALLCLOSE + WRONG["rnn_step_forward"]}),
+    "forge_allclose": dict(answers={**WRONG, FIRST: WRONG[FIRST] + ALLCLOSE}),
     "forge_skip": dict(answers=WRONG, edit=_tag_tests),
-    "forge_transformer": dict(answers={**WRONG, LAST: WRONG[LAST] + TRANSFORMER}),
+    "forge_transformer": dict(answers={**WRONG, FIRST: WRONG[FIRST] + TRANSFORMER}),
     "delegator": dict(answers={**RIGHT, "rnn_forward": "from solutions import rnn_forward"}),
 }
 FORGERS = ("forge_allclose", "forge_skip", "forge_transformer")
@@ -179,9 +191,11 @@ def test_no_hidden_tests_in_autograded_notebooks_or_feedback(course):
     assert len(written) == 2 * len(STUDENTS)
     for path in written:
         text = path.read_text()
-        assert "BEGIN HIDDEN TESTS" not in text and "run_hidden_tests" not in text, path
-    visible = ph.cell_by_id(ph.autograded(course, "instructor"), "rnn_forward_test").source
-    assert visible.startswith("# Graded by the autograder")
+        assert "BEGIN HIDDEN TESTS" not in text and "from autograder.hidden import" not in text, path
+    for student in STUDENTS:
+        nb = ph.autograded(course, student)
+        for grade_id in points():
+            assert ph.cell_by_id(nb, grade_id).source == ph.TEST_CELL.split("### BEGIN")[0].rstrip("\n")
 
 
 def test_results_are_saved_outside_student_folders_and_match_the_gradebook(course):
