@@ -29,7 +29,7 @@ def _expect(name, a, shape_letters, sizes):
     sizes: dict letter -> size fixed so far; updated in place with new letters.
     """
     a = _as_float_array(name, a)
-    want = "(" + ", ".join(shape_letters) + ")"
+    want = "(" + ", ".join(shape_letters) + ("," if len(shape_letters) == 1 else "") + ")"
     if a.ndim != len(shape_letters):
         raise ValueError(f"{name} must have shape {want}; got an array of shape {a.shape}")
     for letter, size in zip(shape_letters, a.shape):

@@ -101,7 +101,8 @@ def test_environment_yml_python_satisfies_requires_python():
 
 def test_the_oracle_extra_pins_the_torch_the_tests_use():
     extras = pyproject()["optional-dependencies"]
-    assert [normalise(r) for r in extras["oracle"]] == ["torch==2.13.0"]
+    torch = [normalise(r) for r in extras["oracle"] if normalise(r).startswith("torch")]
+    assert torch == ["torch==2.13.0"]
 
 
 def test_packages_import_from_the_installation(tmp_path):
