@@ -165,11 +165,14 @@ class FunctionSummary:
 
     students: how many were graded on it; full_marks: how many scored it in
     full; mistakes: Counter {mistake id: students whose best match it is};
-    unexplained: students who lost marks with no known mistake matched.
+    errors: Counter {exception type: students whose function raised it
+    (NotImplementedError: not answered)}; unexplained: students who lost
+    marks otherwise, with no known mistake matched.
     """
     students: int = 0
     full_marks: int = 0
     mistakes: Counter = field(default_factory=Counter)
+    errors: Counter = field(default_factory=Counter)
     unexplained: int = 0
 
 
@@ -189,6 +192,8 @@ def misconceptions(course_root, assignment):
                     summary.full_marks += 1
                 elif record["mistakes"]:
                     summary.mistakes[record["mistakes"][0]] += 1
+                elif record["error"]:
+                    summary.errors[record["error"].split(":", 1)[0]] += 1
                 else:
                     summary.unexplained += 1
     order = {name: i for i, name in enumerate(solutions.GRADED_FUNCTIONS)}
@@ -223,8 +228,9 @@ def format_misconceptions(assignment, table):
              f"  {'function':<{width}}  {'full marks':>10}  {'students':>8}  mistake"]
     for name, s in table.items():
         rows = [(n, f"{mid}: {_mistake_title(mid)}") for mid, n in s.mistakes.most_common()]
+        rows += [(n, f"(raised {error})") for error, n in s.errors.most_common()]
         if s.unexplained:
-            rows.append((s.unexplained, "(marks lost, no known mistake matched)"))
+            rows.append((s.unexplained, "(wrong outputs, no known mistake matched)"))
         first = f"  {name:<{width}}  {f'{s.full_marks}/{s.students}':>10}"
         if not rows:
             lines.append(first)

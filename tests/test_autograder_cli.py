@@ -23,7 +23,7 @@ from autograder import cli, mistakes, samples
 from autograder.report import CSV_COLUMNS, hidden_lines, html_text
 from course_tools import BIN, answer_cells, copy_course
 
-ASSIGNMENT = "03_truncation"
+ASSIGNMENT = "01_unrolling"
 SEED = "20240607"
 BROKEN = "broken_notebook"
 SAMPLES = list(samples.SAMPLE_STUDENTS)
@@ -137,6 +137,8 @@ def test_report_names_the_mistakes_of_the_mistake_submissions(courses):
             line = next((l for l in run.stdout.splitlines() if m.id in l), None)
             assert line is not None, f"the report does not name {m.id}:\n{run.stdout}"
             assert m.title in line and line.split()[-len(m.title.split()) - 2].isdigit()
+    # the untouched sample still has nbgrader's stub in every answer cell
+    assert run.stdout.count("(raised NotImplementedError)") == len(graded_here)
 
 
 def test_the_lms_csv_has_one_row_per_student_with_nbgrader_exports_score(courses):
