@@ -90,7 +90,7 @@ class ContributionPlot:
         self.rho_line, = d.plot([], [], "--", color="gray", label="same at d = 0, times rho^d (linear RNN)")
         d.set_xlabel("distance d = t - s (steps back)")
         d.set_ylabel("log10 size of the term")
-        d.legend(loc="upper right", fontsize=9)
+        d.legend(loc="lower left", fontsize=9)
         self.decay_title = d.set_title("", fontsize=10)
         for axis in (a.xaxis, a.yaxis, cax.yaxis, d.xaxis, d.yaxis):
             axis.set_major_locator(MaxNLocator(5, integer=True))    # few tick labels: text is the slow part
