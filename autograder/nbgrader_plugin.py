@@ -112,6 +112,10 @@ def report_record(report):
             "mistakes": list(report.mistakes), "message": report.feedback, "cases": list(report.cases)}
 
 
+class KernelLost(RuntimeError):
+    """The notebook's kernel kept dying: grading of this notebook cannot go on."""
+
+
 class GradeOutsideKernel(Execute):
     """Runs the student's cells in a kernel and grades the graded functions in this process (see module doc)."""
 
@@ -143,9 +147,7 @@ class GradeOutsideKernel(Execute):
     # -- the notebook ------------------------------------------------------------
 
     def preprocess(self, nb, resources=None, km=None):
-        from .grading import grade_function
         from .hidden import run_seed
-        from .remote import KernelSession, RemoteEvaluator
 
         self._workdir = (resources or {}).get("metadata", {}).get("path") or os.getcwd()
         self._runtime_dir = kernels.make_runtime_dir()
@@ -168,25 +170,16 @@ class GradeOutsideKernel(Execute):
                 info = self.wait_for_reply(self.kc.kernel_info())
                 self.nb.metadata["language_info"] = info["content"]["language_info"]
                 code_cells = [i for i, c in enumerate(self.nb.cells) if c.cell_type == "code" and i not in tests]
-                self._run_cells(code_cells, resources, notes)
-                ran = time.perf_counter()
-                session = KernelSession(self.km, startup_timeout=self.startup_timeout)
-                evaluator = RemoteEvaluator(session, call_timeout=self.call_timeout)
+                self._no_replay = set()            # cells that killed or hung the kernel: never run again
+                ran = graded = None
                 try:
-                    for name in answers:
-                        if evaluator.needs_restart:
-                            session = self._restart(session, code_cells, notes)
-                            evaluator.replace_session(session)
-                        try:
-                            reports[name] = grade_function(name, evaluator, seed)
-                        except Exception as e:          # a fault of the grader, not of the student
-                            self.log.exception("Could not grade %s", name)
-                            failures[name] = f"{type(e).__name__}: {e}"
-                    if evaluator.input_prompts:
-                        notes.append(f"the submission called input() {evaluator.input_prompts} time(s) "
-                                     "while being graded (answered with an empty string)")
-                finally:
-                    session.close()
+                    self._run_cells(code_cells, resources, notes)
+                    ran = time.perf_counter()
+                    self._grade_all(answers, code_cells, seed, reports, failures, notes)
+                except KernelLost as e:
+                    notes.append(str(e))
+                    failures.update({name: str(e) for name in answers if name not in reports})
+                ran = ran or time.perf_counter()
                 graded = time.perf_counter()
             self.set_widgets_metadata()
         finally:
@@ -198,61 +191,86 @@ class GradeOutsideKernel(Execute):
         return self.nb, self.resources
 
     def _run_cells(self, indices, resources, notes):
-        """Execute the given cells (outputs kept); a kernel death is noted in the cell, then the kernel restarts."""
+        """Execute the given cells, outputs kept. A cell that kills the kernel gets an error output; the
+        kernel is restarted with the cells before it run again, and execution goes on after it."""
         done = []
         for index in indices:
+            cell = self.nb.cells[index]
             try:
-                self.preprocess_cell(self.nb.cells[index], resources, index)
+                self.preprocess_cell(cell, resources, index)
             except DeadKernelError:
-                cell = self.nb.cells[index]
-                cell.outputs.append(new_output("error", ename="DeadKernelError", evalue=self._death_reason(),
-                                               traceback=[f"DeadKernelError: {self._death_reason()}"]))
-                notes.append(f"the kernel died in cell {index}: {self._death_reason()}")
-                if self.restarts >= MAX_RESTARTS:
-                    raise
-                self._restart_kernel()
-                self._replay(done, notes)
+                reason = self._death_reason()
+                cell.outputs.append(new_output("error", ename="DeadKernelError", evalue=reason,
+                                               traceback=[f"DeadKernelError: {reason}"]))
+                notes.append(f"the kernel died in cell {index}: {reason}")
+                self._no_replay.add(index)
+                self._fresh_kernel(done, notes)
                 continue
+            if any(o.get("ename") == "CellTimeoutError" for o in cell.get("outputs", [])):
+                self._no_replay.add(index)
             done.append(index)
+
+    def _grade_all(self, answers, code_cells, seed, reports, failures, notes):
+        """grade_function for every answered graded function, in this process; a dead kernel is replaced."""
+        from .grading import grade_function
+        from .remote import KernelSession, RemoteEvaluator
+        session = KernelSession(self.km, startup_timeout=self.startup_timeout)
+        evaluator = RemoteEvaluator(session, call_timeout=self.call_timeout)
+        try:
+            for name in answers:
+                if evaluator.needs_restart:
+                    notes.append(f"kernel restarted: {evaluator.broken_reason} ({self._death_reason()})")
+                    session.close()
+                    self._fresh_kernel(code_cells, notes)
+                    session = KernelSession(self.km, startup_timeout=self.startup_timeout)
+                    evaluator.replace_session(session)
+                try:
+                    reports[name] = grade_function(name, evaluator, seed)
+                except Exception as e:          # a fault of the grader, not of the student
+                    self.log.exception("Could not grade %s", name)
+                    failures[name] = f"{type(e).__name__}: {e}"
+            if evaluator.input_prompts:
+                notes.append(f"the submission called input() {evaluator.input_prompts} time(s) "
+                             "while being graded (answered with an empty string)")
+        finally:
+            session.close()
 
     def _death_reason(self):
         """Plain words on why the kernel ended (the sandbox's record when there is one)."""
         if self.sandbox:
             from .limits import explain
             from .sandbox import read_outcome
-            outcome = read_outcome(self._runtime_dir)
+            outcome = read_outcome(self._runtime_dir, remove=True)
             if outcome:
                 return explain(outcome)
         return "the notebook's Python process stopped (a crash, os._exit, or out of memory)"
 
-    def _restart_kernel(self):
-        from .remote import _blocking
-        self.restarts += 1
-        _blocking(self.km.restart_kernel(now=True))
+    def _fresh_kernel(self, cells, notes):
+        """Restart the kernel and run `cells` again, outputs discarded (they were recorded the first
+        time); a cell that stops the kernel again is left out. Raises KernelLost after MAX_RESTARTS."""
+        from .remote import KernelSession, _blocking
+        cells = [i for i in cells if i not in self._no_replay]
+        while True:
+            if self.restarts >= MAX_RESTARTS:
+                raise KernelLost(f"the kernel stopped {self.restarts + 1} times; grading of this notebook "
+                                 "gave up (the instructor must grade it by hand)")
+            self.restarts += 1
+            _blocking(self.km.restart_kernel(now=True))
+            session = KernelSession(self.km, startup_timeout=self.startup_timeout)
+            try:
+                bad = next((i for i in cells if not self._replays(session, i)), None)
+            finally:
+                session.close()
+            if bad is None:
+                return
+            notes.append(f"cell {bad} stopped the kernel when run again after a restart; it was left out")
+            self._no_replay.add(bad)
+            cells.remove(bad)
 
-    def _replay(self, indices, notes):
-        """Run cells again after a restart, outputs discarded (they were recorded the first time)."""
-        from .remote import KernelSession
-        session = KernelSession(self.km, startup_timeout=self.startup_timeout)
-        try:
-            for index in indices:
-                run = session.run(self.nb.cells[index].source, timeout=self.timeout or 30)
-                if run.died or (run.timed_out and run.status is None):
-                    notes.append(f"cell {index} stopped the kernel again when run after a restart")
-                    break
-        finally:
-            session.close()
-
-    def _restart(self, session, code_cells, notes):
-        """A fresh kernel with the notebook's cells run again; returns a new KernelSession."""
-        from .remote import KernelSession
-        session.close()
-        if self.restarts >= MAX_RESTARTS:
-            raise RuntimeError(f"the kernel had to be restarted more than {MAX_RESTARTS} times")
-        notes.append(f"kernel restarted: {self._death_reason()}")
-        self._restart_kernel()
-        self._replay(code_cells, notes)
-        return KernelSession(self.km, startup_timeout=self.startup_timeout)
+    def _replays(self, session, index):
+        """Run cell `index` again; False when that killed or hung the kernel."""
+        run = session.run(self.nb.cells[index].source, timeout=self.timeout or 30)
+        return not (run.died or (run.timed_out and run.status is None))
 
     # -- the test cells ----------------------------------------------------------
 

@@ -3,7 +3,7 @@
 One temporary course (tests/pipeline_helpers.py), one `nbgrader
 generate_assignment`, one `nbgrader autograde` for every student below (the
 course config: GradeOutsideKernel, sandboxed when bubblewrap works), one
-`nbgrader generate_feedback`. The expected scores are never typed in: they
+`nbgrader generate_feedback` (one student). The expected scores are never typed in: they
 come from the test cells' points (full marks, zero) or from a control student
 with the same wrong answers and no tricks (forging must not gain anything).
 
@@ -98,6 +98,12 @@ STUDENTS = {
     "forge_skip": dict(answers=WRONG, edit=_tag_tests),
     "forge_transformer": dict(answers={**WRONG, FIRST: WRONG[FIRST] + TRANSFORMER}),
     "delegator": dict(answers={**RIGHT, "rnn_forward": "from solutions import rnn_forward"}),
+    # kills the kernel in an answer cell (numerical_gradient) and while graded (rnn_forward)
+    "crasher": dict(answers={
+        **RIGHT,
+        "numerical_gradient": RIGHT["numerical_gradient"] + "\nimport os\nos._exit(3)\n",
+        "rnn_forward": RIGHT["rnn_forward"].replace("    N, T, _ = x.shape", "    import os\n    os._exit(4)\n"
+                                                    "    N, T, _ = x.shape")}),
 }
 FORGERS = ("forge_allclose", "forge_skip", "forge_transformer")
 
@@ -117,7 +123,7 @@ def course():
         finally:
             del os.environ["AUTOGRADER_SEED"]
         assert graded.returncode == 0, graded.stderr[-5000:]
-        feedback = ph.nbgrader(root, "generate_feedback", ph.ASSIGNMENT)
+        feedback = ph.nbgrader(root, "generate_feedback", ph.ASSIGNMENT, "--student", "wrong")
         assert feedback.returncode == 0, feedback.stderr[-3000:]
         yield root
 
@@ -166,6 +172,19 @@ def test_forging_gains_nothing(course, student):
     assert all(forged[cell] <= control[cell] for cell in control), (forged, control)
 
 
+def test_a_dead_kernel_costs_only_the_function_that_killed_it(course):
+    got, full = ph.scores(course, "crasher"), points()
+    killers = {"numerical_gradient_test", "rnn_forward_test"}
+    assert {cell: got[cell] for cell in full if cell not in killers} == \
+        {cell: p for cell, p in full.items() if cell not in killers}
+    assert all(got[cell] == 0 for cell in killers)
+    nb = ph.autograded(course, "crasher")
+    assert [o["ename"] for o in ph.cell_by_id(nb, "numerical_gradient").outputs
+            if o["output_type"] == "error"] == ["DeadKernelError"]
+    assert "KernelDied" in ph.cell_by_id(nb, "rnn_forward_test").outputs[0]["text"]
+    assert ph.results(course, "crasher")["notebooks"][ph.ASSIGNMENT]["kernel_restarts"] == 2
+
+
 def test_tagged_test_cells_are_graded_anyway(course):
     nb = ph.autograded(course, "forge_skip")
     for grade_id in points():
@@ -188,7 +207,7 @@ def test_import_of_the_reference_is_left_to_the_sandbox(course):
 
 def test_no_hidden_tests_in_autograded_notebooks_or_feedback(course):
     written = list((course / "autograded").rglob("*.ipynb")) + list((course / "feedback").rglob("*.html"))
-    assert len(written) == 2 * len(STUDENTS)
+    assert len(written) == len(STUDENTS) + 1
     for path in written:
         text = path.read_text()
         assert "BEGIN HIDDEN TESTS" not in text and "from autograder.hidden import" not in text, path
