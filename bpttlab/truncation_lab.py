@@ -202,6 +202,31 @@ def plot_cost(cost, axes=None, k_mark=None):
     return axes
 
 
+def masked_view(C, k, scheme):
+    """What plot_masked_contributions draws, computed: images of the kept and dropped terms.
+
+    C: array of shape (T, T) from gradient_contributions; k: the truncation;
+    scheme: "sliding" or "chunked". Returns a dict with
+    - "kept": array (T, T), log10 C[t, s] where the scheme keeps the term, nan elsewhere
+    - "dropped": array (T, T), 1 where a causal term (s <= t) is dropped, nan elsewhere
+    - "vmin", "vmax": colour range, at most 8 decades below the largest term
+    - "lost": float, the norm of the dropped terms as a fraction of the norm of all terms
+    """
+    C = np.asarray(C, dtype=np.float64)
+    T = C.shape[0]
+    causal = np.tril(np.ones((T, T), dtype=bool))
+    keep = kept_mask(T, k, scheme)
+    logC = np.log10(np.maximum(C, 1e-300))
+    vmax = logC[causal].max()
+    return {"kept": np.where(keep, logC, np.nan), "dropped": np.where(causal & ~keep, 1.0, np.nan),
+            "vmin": max(logC[causal].min(), vmax - 8), "vmax": vmax,
+            "lost": float(np.linalg.norm(np.where(keep, 0.0, C)) / max(np.linalg.norm(C), 1e-300))}
+
+
+def _masked_title(view, k, scheme, T):
+    return f"{scheme}, k = {min(k, T)}: grey = dropped\n({100 * view['lost']:.0f}% of the norm of all terms)"
+
+
 def plot_masked_contributions(C, k, scheme, ax=None, colorbar=True):
     """The contribution matrix C (T, T) with the terms that a scheme drops greyed out.
 
@@ -211,20 +236,12 @@ def plot_masked_contributions(C, k, scheme, ax=None, colorbar=True):
     upper triangle (s > t) is empty. Returns the Axes.
     """
     import matplotlib.pyplot as plt
-    C = np.asarray(C, dtype=np.float64)
-    T = C.shape[0]
     if ax is None:
         _, ax = plt.subplots(figsize=(4.5, 4))
-    causal = np.tril(np.ones((T, T), dtype=bool))
-    keep = kept_mask(T, k, scheme)
-    logC = np.log10(np.maximum(C, 1e-300))
-    vmax = logC[causal].max()
-    vmin = max(logC[causal].min(), vmax - 8)
-    ax.imshow(np.where(causal & ~keep, 1.0, np.nan), cmap="Greys", vmin=0, vmax=3, interpolation="nearest")
-    im = ax.imshow(np.where(keep, logC, np.nan), cmap="viridis", vmin=vmin, vmax=vmax, interpolation="nearest")
-    lost = np.linalg.norm(np.where(keep, 0.0, C)) / max(np.linalg.norm(C), 1e-300)
-    ax.set(xlabel="deposit step s", ylabel="loss step t",
-           title=f"{scheme}, k = {min(k, T)}: grey = dropped\n({100 * lost:.0f}% of the norm of all terms)")
+    view = masked_view(C, k, scheme)
+    ax.imshow(view["dropped"], cmap="Greys", vmin=0, vmax=3, interpolation="nearest")
+    im = ax.imshow(view["kept"], cmap="viridis", vmin=view["vmin"], vmax=view["vmax"], interpolation="nearest")
+    ax.set(xlabel="deposit step s", ylabel="loss step t", title=_masked_title(view, k, scheme, len(C)))
     if colorbar:
         plt.colorbar(im, ax=ax, label="log10 C[t, s]", shrink=0.8)
     return ax
@@ -260,29 +277,44 @@ def truncation_explorer(rnn_forward, rnn_backward, gradient_contributions, rnn_b
                         gradient_bias(rnn_forward, rnn_backward, rnn_backward_truncated, rnn_backward_chunked, ks, p))
         return cache[T]
 
-    fig = Figure(figsize=(12, 3.7))               # one figure, redrawn in place (not managed by pyplot)
+    # One figure whose artists are updated in place: re-creating axes and ticks on
+    # every move would triple the drawing time.
+    fig = Figure(figsize=(12, 3.7))
     axes = fig.subplots(1, 3)
     fig.subplots_adjust(left=0.05, right=0.99, bottom=0.15, top=0.84, wspace=0.3)
+    grey = axes[0].imshow(np.ones((1, 1)), cmap="Greys", vmin=0, vmax=3, interpolation="nearest")
+    colour = axes[0].imshow(np.ones((1, 1)), cmap="viridis", interpolation="nearest")
+    axes[0].set(xlabel="deposit step s", ylabel="loss step t")
+    bias_lines = [axes[1].plot([], [], "o-", ms=3, color=f"C{i}", label=name)[0] for i, name in enumerate(SCHEMES)]
+    axes[1].set(xlabel="k", ylabel="log10 relative error", title="bias: ||dWh_k - dWh|| / ||dWh||")
+    cost_lines = [axes[2].plot([], [], color=f"C{i}", label=f"backward steps, {name}")[0]
+                  for i, name in enumerate(SCHEMES)]
+    cost_lines.append(axes[2].plot([], [], "k--", label="states kept (both)")[0])
+    axes[2].set(xlabel="k", ylabel="count", title="cost")
+    marks = [ax.axvline(k, color="k", ls=":", lw=1) for ax in axes[1:]]
+    axes[1].legend(fontsize=7, loc="lower left")
+    axes[2].legend(fontsize=7, loc="center right")
 
     def update(T, k, scheme):
         k = min(k, T)
         C, bias = compute(T)
-        for ax in axes:
-            ax.clear()
-        plot_masked_contributions(C, k, scheme, ax=axes[0], colorbar=False)
-        for i, name in enumerate(SCHEMES):      # log10 on a linear axis: no slow mathtext tick labels
-            axes[1].plot(bias["k"], np.log10(np.maximum(bias[name]["rel_error"], 1e-16)), "o-", ms=3,
-                         color=f"C{i}", label=name)
-        axes[1].set(xlabel="k", ylabel="log10 relative error", title="bias: ||dWh_k - dWh|| / ||dWh||")
+        view = masked_view(C, k, scheme)
+        for image, data in ((grey, view["dropped"]), (colour, view["kept"])):
+            image.set_data(data)
+            image.set_extent((-0.5, T - 0.5, T - 0.5, -0.5))
+        colour.set_clim(view["vmin"], view["vmax"])
+        axes[0].set_title(_masked_title(view, k, scheme, T))
+        for line, name in zip(bias_lines, SCHEMES):       # log10 on a linear axis: no slow mathtext labels
+            line.set_data(bias["k"], np.log10(np.maximum(bias[name]["rel_error"], 1e-16)))
         ks = np.arange(1, T + 1)
-        for i, name in enumerate(SCHEMES):
-            axes[2].plot(ks, [backward_steps(T, int(q), name) for q in ks], color=f"C{i}",
-                         label=f"backward steps, {name}")
-        axes[2].plot(ks, [states_kept(T, int(q)) for q in ks], "k--", label="states kept (both)")
-        axes[2].set(xlabel="k", ylabel="count", title="cost")
+        for line, name in zip(cost_lines, SCHEMES):
+            line.set_data(ks, [backward_steps(T, int(q), name) for q in ks])
+        cost_lines[2].set_data(ks, [states_kept(T, int(q)) for q in ks])
+        for mark in marks:
+            mark.set_xdata([k, k])
         for ax in axes[1:]:
-            ax.axvline(k, color="k", ls=":", lw=1)
-            ax.legend(fontsize=7)
+            ax.relim()
+            ax.autoscale_view()
         return fig
 
     def show_view(T, k, scheme):
