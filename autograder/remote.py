@@ -44,8 +44,8 @@ from . import evaluate, specs
 from .evaluate import MAX_DEPTH, PLAIN_SCALARS, FunctionSpec, Opaque, Outcome, to_plain
 
 MAGIC = "BPTT-AUTOGRADER-1"
-MAX_PAYLOAD_CHARS = 64 * 2 ** 20        # base64 text of one message from the kernel
 MAX_UNPACKED_BYTES = 48 * 2 ** 20       # arrays of one message, once unpacked
+MAX_STAND_IN_BYTES = 4 * 2 ** 20        # arguments of one stand-in call (the reference runs on them here)
 MAX_TEXT = 20_000                       # printed text kept per call
 MAX_NODES = 100_000                     # values in one message
 
@@ -164,14 +164,16 @@ def pack(value):
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def unpack(text):
-    """The value packed by `pack`, read as untrusted data (no pickles, sizes checked)."""
-    if not isinstance(text, str) or len(text) > MAX_PAYLOAD_CHARS:
+def unpack(text, max_bytes=None):
+    """The value packed by `pack`, read as untrusted data (no pickles; at most max_bytes of arrays,
+    default MAX_UNPACKED_BYTES)."""
+    max_bytes = MAX_UNPACKED_BYTES if max_bytes is None else max_bytes
+    if not isinstance(text, str) or len(text) > 2 * max_bytes + 2 ** 20:
         raise WireError("message missing or too large")
     try:
         raw = base64.b64decode(text.encode("ascii"), validate=True)
         with zipfile.ZipFile(io.BytesIO(raw)) as archive:
-            if sum(info.file_size for info in archive.infolist()) > MAX_UNPACKED_BYTES:
+            if sum(info.file_size for info in archive.infolist()) > max_bytes:
                 raise WireError("message too large once unpacked")
         with np.load(io.BytesIO(raw), allow_pickle=False) as npz:
             arrays = {name: npz[name] for name in npz.files}
@@ -253,7 +255,7 @@ def _kernel_source():
     parts = [
         inspect.getsource(specs),
         "import base64, builtins, contextlib, copy, io, json, time, warnings, zipfile\n",
-        f"MAGIC = {MAGIC!r}\nMAX_DEPTH = {MAX_DEPTH!r}\nMAX_PAYLOAD_CHARS = {MAX_PAYLOAD_CHARS!r}\n"
+        f"MAGIC = {MAGIC!r}\nMAX_DEPTH = {MAX_DEPTH!r}\n"
         f"MAX_UNPACKED_BYTES = {MAX_UNPACKED_BYTES!r}\nMAX_TEXT = {MAX_TEXT!r}\nMAX_NODES = {MAX_NODES!r}\n"
         f"PLAIN_SCALARS = ({scalars},)\n",
         inspect.getsource(WireError),
@@ -484,7 +486,7 @@ class RemoteEvaluator:
         """The packed reference result for a stand-in's call, or its exception (as data)."""
         reply = {"value": None, "error_type": None, "error": None}
         try:
-            call = unpack(body)
+            call = unpack(body, max_bytes=MAX_STAND_IN_BYTES)
             if not (isinstance(call, dict) and call.get("name") in allowed
                     and isinstance(call.get("args"), tuple) and isinstance(call.get("kwargs"), dict)):
                 raise WireError("not a call of an allowed stand-in")

@@ -255,6 +255,10 @@ def forever(x):
     while True:
         pass
 
+def greedy(x):
+    big = np.zeros((1, 600_000))                            # 4.8 MB: more than a stand-in call may carry
+    return rnn_step_forward(big, np.zeros((1, 1)), np.zeros((600_000, 1)), np.zeros((1, 1)), np.zeros(1))
+
 def cheater(x):
     return input("BPTT-AUTOGRADER-1 guessed-token result xxx")
 '''
@@ -316,6 +320,11 @@ def test_remote_timeout_interrupts_and_the_kernel_stays_usable(kernel):
     assert evaluator("rnn_forward", _args(np.random.default_rng(3)), ("rnn_step_forward",)).error is None
 
 
+def test_stand_in_calls_are_limited_in_size(kernel):
+    outcome = remote.RemoteEvaluator(kernel, call_timeout=20)("greedy", (np.zeros(1),), ("rnn_step_forward",))
+    assert outcome.error_type == "RuntimeError" and "too large" in outcome.error
+
+
 def test_a_prompt_with_a_guessed_token_is_not_taken_as_the_result(kernel):
     evaluator = remote.RemoteEvaluator(kernel, call_timeout=20)
     outcome = evaluator("cheater", (np.zeros(1),), ())
@@ -357,7 +366,7 @@ def test_unpack_rejects_a_zip_bomb():
     np.savez_compressed(buffer, meta=np.frombuffer(b'["array", 0]', dtype=np.uint8),
                         a0=np.zeros(remote.MAX_UNPACKED_BYTES // 8 + 1))
     text = base64.b64encode(buffer.getvalue()).decode()
-    assert len(text) < remote.MAX_PAYLOAD_CHARS // 100          # small on the wire, huge unpacked
+    assert len(text) < remote.MAX_UNPACKED_BYTES // 100          # small on the wire, huge unpacked
     with pytest.raises(remote.WireError, match="too large"):
         remote.unpack(text)
 
