@@ -425,7 +425,7 @@ class DrillWidget:
         self.rng = np.random.default_rng(seed)
         self.title = widgets.HTML(f"<h4>{title}</h4>" if title else "")
         self.prompt = widgets.HTML()
-        self.input = widgets.Text(placeholder="dL/dw = ...", continuous_update=False)
+        self.input = widgets.Text(placeholder="your answer", continuous_update=False)
         self.check_button = widgets.Button(description="Check")
         self.solution_button = widgets.Button(description="Show solution")
         self.new_button = widgets.Button(description="New instance", button_style="info")
