@@ -458,3 +458,23 @@ def test_contributions_widget_has_T_and_rho_sliders():
     assert T_slider.max == 20 and rho_slider.value == pytest.approx(0.9)
     rho_slider.value = 1.5
     plt.close("all")
+
+
+# ---------------------------------------------------------------- shipped to students
+
+def test_toolbox_modules_hold_no_reference_code():
+    """bpttlab ships to students: no line of a graded function's reference body may appear in these modules."""
+    import inspect
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+    import sync_notebooks
+
+    texts = {m.__name__: inspect.getsource(m) for m in (gradcheck_tools, selfchecks_rnn, unrolling, bptt_plots)}
+    for name in S.GRADED_FUNCTIONS:
+        lines = [l.strip() for l in sync_notebooks.reference_body(name).splitlines()]
+        telling = [l for l in lines if len(l) > 25 and not l.startswith("#")]
+        for module, text in texts.items():
+            leaked = [l for l in telling if l in text]
+            assert not leaked, f"{module} contains reference lines of {name}: {leaked[:2]}"
