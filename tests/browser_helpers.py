@@ -1,0 +1,265 @@
+"""Drive the course in JupyterLab from a real browser (Debian's Chromium through Python Playwright).
+
+Used by tests/test_browser.py. Two pieces:
+
+- `JupyterServer`: `jupyter lab` on a free loopback port with a random
+  token, serving one folder; started in its own process group and stopped
+  by its process id.
+- `NotebookPage`: one notebook open in a Playwright page: Run All, wait for
+  the kernel's "| Idle" in the status bar, read errors, widgets, sliders and
+  the images they drive, save screenshots.
+
+Never run `playwright install` (it downloads browsers): the browser is the
+system Chromium, `apt-get install chromium`.
+"""
+import os
+import signal
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+
+ERROR_MIME = "application/vnd.jupyter.error"
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+# Status bar text once the kernel is connected and idle (the toolbar's circle turns idle earlier).
+IDLE = '.jp-StatusBar-TextItem:has-text("| Idle")'
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class JupyterServer:
+    """`jupyter lab` serving root_dir on 127.0.0.1:<free port> with a random token.
+
+    Its output goes to log_path. start() waits until the REST API answers;
+    stop() ends the server's process group (the server and its kernels), by
+    the process id of the server it started.
+    """
+
+    def __init__(self, root_dir, log_path, startup_timeout=60.0):
+        self.root_dir = Path(root_dir)
+        self.log_path = Path(log_path)
+        self.startup_timeout = startup_timeout
+        self.port = free_port()
+        self.token = secrets.token_hex(16)
+        self.process = None
+
+    @property
+    def settings_dir(self):
+        return self.log_path.parent / "lab-settings"
+
+    def _write_settings(self):
+        """Fresh user settings: every cell kept in the page (no windowing, so the test sees all
+        outputs), no notifications popping over the notebook."""
+        folder = self.settings_dir / "@jupyterlab" / "notebook-extension"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
+        folder = self.settings_dir / "@jupyterlab" / "apputils-extension"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "notification.jupyterlab-settings").write_text('{"fetchNews": "false", "checkForUpdates": false}')
+
+    @property
+    def base_url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def notebook_url(self, relative_path):
+        """The URL that opens relative_path (from root_dir) in JupyterLab, token included."""
+        return f"{self.base_url}/lab/tree/{Path(relative_path).as_posix()}?token={self.token}"
+
+    def start(self):
+        jupyter = Path(sys.executable).with_name("jupyter")
+        cmd = [str(jupyter), "lab", "--no-browser", "--ip=127.0.0.1", f"--port={self.port}",
+               "--ServerApp.port_retries=0", f"--IdentityProvider.token={self.token}", "--allow-root",
+               f"--ServerApp.root_dir={self.root_dir}",
+               # nothing from the network at run time: no news feed, no update check
+               "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+               f"--LabApp.user_settings_dir={self.settings_dir}", f"--LabApp.workspaces_dir={self.settings_dir}"]
+        self._write_settings()
+        bindir = str(Path(sys.executable).parent)
+        env = {**os.environ, "PATH": bindir + os.pathsep + os.environ.get("PATH", "")}
+        self._log = open(self.log_path, "w")
+        self.process = subprocess.Popen(cmd, cwd=self.root_dir, env=env, stdout=self._log,
+                                        stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + self.startup_timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"jupyter lab exited with status {self.process.returncode}; "
+                                   f"see {self.log_path}:\n{self.log_path.read_text()[-2000:]}")
+            try:
+                with urllib.request.urlopen(f"{self.base_url}/api/status?token={self.token}", timeout=2):
+                    return self
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                time.sleep(0.3)
+        self.stop()
+        raise RuntimeError(f"jupyter lab did not answer within {self.startup_timeout} s; see {self.log_path}")
+
+    def stop(self):
+        """SIGTERM the process group this server leads (server + kernels), SIGKILL after 10 s."""
+        if self.process is None:
+            return
+        pid = self.process.pid
+        if self.process.poll() is None:
+            try:
+                os.killpg(pid, signal.SIGTERM)
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+            except ProcessLookupError:
+                pass
+        self._log.close()
+        self.process = None
+
+
+def launch_chromium(playwright):
+    """Debian's Chromium, headless, with the flags that keep it off the network."""
+    if not Path(CHROMIUM).exists():
+        raise RuntimeError(f"{CHROMIUM} not found: install it with `apt-get install chromium` "
+                           "(never `playwright install`)")
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+
+
+class NotebookPage:
+    """One notebook open in JupyterLab in a Playwright page.
+
+    page: a playwright.sync_api.Page; server: a started JupyterServer;
+    relative_path: the notebook's path from the server's root_dir.
+    """
+
+    def __init__(self, page, server, relative_path, shots_dir):
+        self.page = page
+        self.server = server
+        self.relative_path = relative_path
+        self.shots_dir = Path(shots_dir)
+        self.shots_dir.mkdir(parents=True, exist_ok=True)
+        self.stem = Path(relative_path).stem
+
+    # ------------------------------------------------------------------ opening and running
+
+    def open(self, timeout_ms=60_000):
+        """Open the notebook and wait until its kernel is connected and idle."""
+        self.page.goto(self.server.notebook_url(self.relative_path))
+        self.page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=timeout_ms)
+        dialog = self.page.locator(".jp-Dialog .jp-mod-accept")   # kernel choice, if no kernelspec
+        if dialog.count():
+            dialog.first.click()
+        self.wait_idle(timeout_ms)
+
+    def wait_idle(self, timeout_ms):
+        self.page.locator(IDLE).first.wait_for(state="visible", timeout=timeout_ms)
+
+    def run_all(self, timeout_ms=120_000):
+        """Run -> Run All Cells from the menu bar, then wait until every cell has run and the kernel is idle."""
+        self.page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+        self.page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+        # the kernel goes busy, then idle; an execution prompt "[*]" stays while any cell waits
+        deadline = time.monotonic() + timeout_ms / 1000
+        self.page.wait_for_timeout(500)
+        while time.monotonic() < deadline:
+            busy = self.page.locator('.jp-InputArea-prompt:has-text("[*]")').count()
+            idle = self.page.locator(IDLE).count()
+            if not busy and idle:
+                break
+            self.page.wait_for_timeout(250)
+        else:
+            raise TimeoutError(f"{self.relative_path}: Run All did not finish within {timeout_ms / 1000:.0f} s")
+        self.page.wait_for_timeout(500)    # last outputs and widget views render
+
+    def code_cells(self):
+        return self.page.locator(".jp-Notebook .jp-CodeCell")
+
+    def unexecuted_code_cells(self):
+        """Prompts of code cells that did not run (empty "[ ]:")."""
+        prompts = self.page.locator(".jp-Notebook .jp-CodeCell .jp-InputArea-prompt").all_inner_texts()
+        return [p for p in prompts if p.strip() in ("[ ]:", "[\u00a0]:")]
+
+    # ------------------------------------------------------------------ what the notebook shows
+
+    def error_outputs(self):
+        """Text of every error output (traceback) in the notebook."""
+        return self.page.locator(f'[data-mime-type="{ERROR_MIME}"]').all_inner_texts()
+
+    def stderr_outputs(self):
+        return self.page.locator('[data-mime-type="application/vnd.jupyter.stderr"]').all_inner_texts()
+
+    def widget_outputs(self):
+        """Locators of every output that should show a widget view."""
+        return self.page.locator(f'.jp-OutputArea-output[data-mime-type="{WIDGET_MIME}"]')
+
+    def unrendered_widgets(self):
+        """Descriptions of widget outputs without a rendered view (or with an error message instead)."""
+        bad = []
+        outputs = self.widget_outputs()
+        for i in range(outputs.count()):
+            out = outputs.nth(i)
+            text = out.inner_text()
+            if out.locator(".jupyter-widgets").count() == 0 or "Error displaying widget" in text \
+                    or "Loading widget" in text:
+                bad.append(f"widget output #{i}: {text[:120]!r}")
+        return bad
+
+    def sliders(self):
+        """Every slider widget, as (description, locator) in page order."""
+        found = []
+        loc = self.page.locator(".widget-slider")
+        for i in range(loc.count()):
+            s = loc.nth(i)
+            found.append((s.locator(".widget-label").first.inner_text().strip(), s))
+        return found
+
+    @staticmethod
+    def readout(slider):
+        return slider.locator(".widget-readout").first.inner_text().strip()
+
+    @staticmethod
+    def driven_images(slider):
+        """The img elements of the widget box around slider (the figure(s) its output shows)."""
+        box = slider.locator("xpath=ancestor::div[contains(@class,'jp-OutputArea-output')][1]")
+        return box.locator("img")
+
+    def image_sources(self, slider):
+        imgs = self.driven_images(slider)
+        return [imgs.nth(i).get_attribute("src") or "" for i in range(imgs.count())]
+
+    def move_slider(self, slider, key="ArrowRight"):
+        """Click the slider's handle and press key once (the keyboard, as a student would)."""
+        handle = slider.locator(".noUi-handle").first
+        handle.scroll_into_view_if_needed()
+        handle.click()
+        handle.press(key)
+
+    def wait_for_change(self, slider, old_readout, old_sources, timeout_s=1.0):
+        """Poll until the readout and the driven images both differ from before; return (readout, sources, seconds).
+
+        Returns what was seen last when timeout_s passes without both changing.
+        """
+        start = time.monotonic()
+        while True:
+            readout, sources = self.readout(slider), self.image_sources(slider)
+            elapsed = time.monotonic() - start
+            if readout != old_readout and sources and sources != old_sources:
+                return readout, sources, elapsed
+            if elapsed > timeout_s:
+                return readout, sources, elapsed
+            self.page.wait_for_timeout(20)
+
+    def screenshot(self, name, locator=None):
+        """Save a PNG of the whole notebook (or of locator) as <shots_dir>/<notebook>__<name>.png."""
+        path = self.shots_dir / f"{self.stem}__{name}.png"
+        if locator is None:
+            self.page.screenshot(path=str(path), full_page=True)
+        else:
+            locator.screenshot(path=str(path))
+        return path
