@@ -152,9 +152,9 @@ class GradeOutsideKernel(Execute):
         self._workdir = (resources or {}).get("metadata", {}).get("path") or os.getcwd()
         self._runtime_dir = kernels.make_runtime_dir()
         functions = graded_functions()
-        answers = [grade_id_of(c) for c in nb.cells
-                   if c.cell_type == "code" and utils.is_solution(c) and not utils.is_grade(c)
-                   and grade_id_of(c) in functions]
+        answers = list(dict.fromkeys(grade_id_of(c) for c in nb.cells
+                                     if c.cell_type == "code" and utils.is_solution(c) and not utils.is_grade(c)
+                                     and grade_id_of(c) in functions))
         tests = {i: function_of_test(grade_id_of(c), functions) for i, c in enumerate(nb.cells)
                  if c.cell_type == "code" and utils.is_grade(c) and not utils.is_solution(c)}
         seed = run_seed(self.seed)
@@ -311,9 +311,10 @@ class GradeOutsideKernel(Execute):
         assignment, student, notebook = info.get("assignment"), info.get("student"), info.get("notebook")
         if not (assignment and student and notebook):
             return None                   # not run by nbgrader autograde: nowhere to file it
-        root = Path(self.results_dir) if self.results_dir else \
-            Path(CourseDirectory(config=self.config).root) / RESULTS_FOLDER
-        path = root / assignment / f"{student}.json"
+        if self.results_dir:
+            path = Path(self.results_dir) / assignment / f"{student}.json"
+        else:
+            path = results_path(CourseDirectory(config=self.config).root, assignment, student)
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             data = json.loads(path.read_text())
