@@ -232,7 +232,7 @@ def is_graded(course, gradebook, assignment, student):
 class GradeResult:
     """One row of the class table: score, max_score (None if not graded), status."""
     student: str
-    status: str           # "graded", "skipped (graded before)", "FAILED"
+    status: str           # "graded", "graded, needs manual grade", "skipped (graded before)", "FAILED"
     score: float = None
     max_score: float = None
     message: str = ""
@@ -292,6 +292,8 @@ def grade_class(course, assignment, workers=2, students=None, force=False, timeo
             except MissingEntry:
                 continue
             r.score, r.max_score = sub.score, sub.max_score
+            if r.status == "graded" and sub.needs_manual_grade:
+                r.status = "graded, needs manual grade"
     return [results[s] for s in sorted(results)]
 
 
@@ -300,10 +302,10 @@ def print_grade_table(assignment, results, named=None, file=sys.stdout):
     named = named or {}
     width = max([len("student")] + [len(r.student) for r in results])
     print(f"\n{assignment}", file=file)
-    print(f"{'student':<{width}}  {'score':>13}  {'status':<23}  {'known mistakes' if named else ''}".rstrip(), file=file)
+    print(f"{'student':<{width}}  {'score':>13}  {'status':<26}  {'known mistakes' if named else ''}".rstrip(), file=file)
     for r in results:
         score = f"{r.score:g} / {r.max_score:g}" if r.score is not None else "-"
-        print(f"{r.student:<{width}}  {score:>13}  {r.status:<23}  {', '.join(named.get(r.student, []))}".rstrip(),
+        print(f"{r.student:<{width}}  {score:>13}  {r.status:<26}  {', '.join(named.get(r.student, []))}".rstrip(),
               file=file)
 
 

@@ -222,7 +222,8 @@ def _mistake_title(mistake_id):
 def format_misconceptions(assignment, table):
     """The misconception table as text: per function, full marks, then each known mistake and its count."""
     if not table:
-        return f"{assignment}: no autograder results (run python -m autograder grade {assignment})"
+        return (f"{assignment}: no graded functions in the autograder's results "
+                f"(not graded yet, or only answers graded by hand)")
     width = max(len("function"), *(len(name) for name in table))
     lines = [f"known mistakes in {assignment}",
              f"  {'function':<{width}}  {'full marks':>10}  {'students':>8}  mistake"]
