@@ -242,6 +242,22 @@ def check_numerical_gradient(numerical_gradient):
     passed("numerical_gradient: central differences with the step h you pass")
 
 
+def _expect_working_numerical_gradient(numerical_gradient):
+    """Refuse to judge a backward pass with a numerical_gradient that fails sum(x**2) -> 2x."""
+    x = np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]])
+    try:
+        grad = np.asarray(numerical_gradient(lambda v: float(np.sum(v ** 2)), x.copy()), dtype=np.float64)
+        ok = grad.shape == x.shape and gradient_error(grad, 2 * x) < 1e-6
+    except NotImplementedError:
+        raise
+    except Exception as e:                          # report the checker, not the backward pass
+        raise AssertionError(f"your numerical_gradient fails on sum(x**2) ({type(e).__name__}: {e}); "
+                             "fix it first (run its self-check)") from e
+    if not ok:
+        raise AssertionError("your numerical_gradient gets sum(x**2) wrong, so it cannot check a backward pass; "
+                             "fix it first (run its self-check)")
+
+
 def _hand_step_cache():
     """N = D = H = 1: x_t = 2, h_prev = 0.5, Wx = 0.3, Wh = -0.4, b = 0.1, so a = 0.6 - 0.2 + 0.1 = 0.5."""
     x_t, h_prev = np.array([[2.0]]), np.array([[0.5]])
@@ -273,6 +289,7 @@ def check_rnn_step_backward(rnn_step_backward, rnn_step_forward, numerical_gradi
     passed("rnn_step_backward: hand-worked scalar step is right")
 
     # 2. Gradient check.
+    _expect_working_numerical_gradient(numerical_gradient)
     p = random_rnn(N=3, T=1, D=4, H=5, seed=5)
     inputs = {"x_t": p["x"][:, 0], "h_prev": p["h0"], "Wx": p["Wx"], "Wh": p["Wh"], "b": p["b"]}
     errors = check_backward(rnn_step_backward, rnn_step_forward, inputs, numerical_gradient, seed=6)
@@ -288,6 +305,7 @@ def check_rnn_backward(rnn_backward, rnn_forward, numerical_gradient, rnn_step_b
     2. A loss at the last step only must reach every earlier step (the carried gradient).
     3. If rnn_step_backward is given: for T = 1 both agree.
     """
+    _expect_working_numerical_gradient(numerical_gradient)
     for N, T, D, H in ((2, 5, 3, 4), (2, 4, 3, 3), (2, 1, 3, 4)):
         p = random_rnn(N, T, D, H, seed=7 + T)
         errors = check_backward(rnn_backward, rnn_forward, p, numerical_gradient, seed=T)
@@ -355,6 +373,7 @@ def check_gradient_contributions(gradient_contributions, rnn_forward, rnn_step_f
        dL_t/dWh_s (see untied_contribution), measured with your numerical_gradient.
     3. If rnn_backward is given: for T = 1, C[0, 0] = ||dWh|| (one term is all of dWh).
     """
+    _expect_working_numerical_gradient(numerical_gradient)
     p = random_rnn(N=2, T=4, D=3, H=3, seed=15)
     h, cache = rnn_forward(*p.values())
     dh = np.random.default_rng(16).standard_normal(h.shape)

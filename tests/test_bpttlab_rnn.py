@@ -478,3 +478,16 @@ def test_toolbox_modules_hold_no_reference_code():
         for module, text in texts.items():
             leaked = [l for l in telling if l in text]
             assert not leaked, f"{module} contains reference lines of {name}: {leaked[:2]}"
+
+
+def test_backward_checks_refuse_a_broken_numerical_gradient():
+    """A wrong checker is reported as such, not as a wrong backward pass."""
+    def halved(f, x, h=1e-5):
+        return 0.5 * S.numerical_gradient(f, x, h)
+    with pytest.raises(AssertionError, match="your numerical_gradient"):
+        selfchecks_rnn.check_rnn_step_backward(S.rnn_step_backward, S.rnn_step_forward, halved)
+    with pytest.raises(AssertionError, match="your numerical_gradient"):
+        selfchecks_rnn.check_rnn_backward(S.rnn_backward, S.rnn_forward, halved)
+    with pytest.raises(AssertionError, match="your numerical_gradient"):
+        selfchecks_rnn.check_gradient_contributions(S.gradient_contributions, S.rnn_forward, S.rnn_step_forward,
+                                                    lambda f, x: np.zeros(3))
