@@ -85,7 +85,9 @@ class JupyterServer:
                f"--ServerApp.root_dir={self.root_dir}",
                # nothing from the network at run time: no news feed, no update check
                "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-               f"--LabApp.user_settings_dir={self.settings_dir}", f"--LabApp.workspaces_dir={self.settings_dir}"]
+               f"--LabApp.user_settings_dir={self.settings_dir}", f"--LabApp.workspaces_dir={self.settings_dir}",
+               # window.jupyterapp: lets the test read the notebook model (the outputs the kernel sent)
+               "--LabApp.expose_app_in_browser=True"]
         self._write_settings()
         bindir = str(Path(sys.executable).parent)
         env = {**os.environ, "PATH": bindir + os.pathsep + os.environ.get("PATH", "")}
@@ -194,21 +196,35 @@ class NotebookPage:
     def stderr_outputs(self):
         return self.page.locator('[data-mime-type="application/vnd.jupyter.stderr"]').all_inner_texts()
 
-    def widget_outputs(self):
-        """Locators of every output that should show a widget view."""
-        return self.page.locator(f'.jp-OutputArea-output[data-mime-type="{WIDGET_MIME}"]')
+    def expected_widget_views(self):
+        """How many widget views the kernel sent: outputs of that mime type in the notebook's model."""
+        return self.page.evaluate(f"""() => {{
+            const model = window.jupyterapp.shell.currentWidget.content.model;
+            let n = 0;
+            for (const cell of model.cells) {{
+                for (const out of (cell.toJSON().outputs || [])) {{
+                    if (out.data && out.data["{WIDGET_MIME}"]) n += 1;
+                }}
+            }}
+            return n;
+        }}""")
 
-    def unrendered_widgets(self):
-        """Descriptions of widget outputs without a rendered view (or with an error message instead)."""
-        bad = []
-        outputs = self.widget_outputs()
-        for i in range(outputs.count()):
-            out = outputs.nth(i)
-            text = out.inner_text()
-            if out.locator(".jupyter-widgets").count() == 0 or "Error displaying widget" in text \
-                    or "Loading widget" in text:
-                bad.append(f"widget output #{i}: {text[:120]!r}")
-        return bad
+    def widget_views(self):
+        """Top-level widget outputs of the notebook's cells, as (rendered: bool, text) in page order.
+
+        Rendered: the output holds a widget's DOM and no "Error displaying
+        widget" / "Loading widget..." placeholder (what JupyterLab shows when
+        the widget model is missing or never arrives).
+        """
+        return self.page.evaluate("""() => {
+            const outs = [...document.querySelectorAll(
+                '.jp-Cell-outputArea > .jp-OutputArea-child > .jp-OutputArea-output')];
+            return outs.filter(o => !o.hasAttribute('data-mime-type')).map(o => {
+                const text = o.innerText || '';
+                const broken = /Error displaying widget|Loading widget/.test(text);
+                return [!broken && o.querySelector(':scope > .jupyter-widgets') !== null, text.slice(0, 120)];
+            });
+        }""")
 
     def sliders(self):
         """Every slider widget, as (description, locator) in page order."""
@@ -229,37 +245,67 @@ class NotebookPage:
         box = slider.locator("xpath=ancestor::div[contains(@class,'jp-OutputArea-output')][1]")
         return box.locator("img")
 
-    def image_sources(self, slider):
-        imgs = self.driven_images(slider)
-        return [imgs.nth(i).get_attribute("src") or "" for i in range(imgs.count())]
+    def image_digests(self, slider):
+        """A short digest (length and 32-bit FNV-1a hash of src) of each image the slider's widget shows."""
+        return self.driven_images(slider).evaluate_all("""imgs => imgs.map(img => {
+            const s = img.src || '';
+            let h = 0x811c9dc5;
+            for (let i = 0; i < s.length; i++) { h ^= s.charCodeAt(i); h = Math.imul(h, 0x01000193) >>> 0; }
+            return s.length + ':' + h.toString(16);
+        })""")
 
-    def move_slider(self, slider, key="ArrowRight"):
-        """Click the slider's handle and press key once (the keyboard, as a student would)."""
+    def move_slider(self, slider):
+        """Click the slider's handle and press ArrowRight once (ArrowLeft at the maximum), as a student would.
+
+        Returns the key pressed.
+        """
         handle = slider.locator(".noUi-handle").first
         handle.scroll_into_view_if_needed()
+        at_max = handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemax")
+        key = "ArrowLeft" if at_max else "ArrowRight"
         handle.click()
         handle.press(key)
+        return key
 
-    def wait_for_change(self, slider, old_readout, old_sources, timeout_s=1.0):
-        """Poll until the readout and the driven images both differ from before; return (readout, sources, seconds).
+    def wait_for_change(self, slider, old_readout, old_images, started, timeout_s=1.0):
+        """Poll until both the readout and the driven images differ from before.
 
-        Returns what was seen last when timeout_s passes without both changing.
+        started: time.monotonic() just before the key press. Returns
+        (readout, images, seconds since started): the first state with both
+        changed, or the last state seen once 3 * timeout_s has passed (so that
+        a late change is still measured and reported).
         """
-        start = time.monotonic()
         while True:
-            readout, sources = self.readout(slider), self.image_sources(slider)
-            elapsed = time.monotonic() - start
-            if readout != old_readout and sources and sources != old_sources:
-                return readout, sources, elapsed
-            if elapsed > timeout_s:
-                return readout, sources, elapsed
-            self.page.wait_for_timeout(20)
+            readout, images = self.readout(slider), self.image_digests(slider)
+            elapsed = time.monotonic() - started
+            if readout != old_readout and images and images != old_images:
+                return readout, images, elapsed
+            if elapsed > 3 * timeout_s:
+                return readout, images, elapsed
+            self.page.wait_for_timeout(15)
 
-    def screenshot(self, name, locator=None):
-        """Save a PNG of the whole notebook (or of locator) as <shots_dir>/<notebook>__<name>.png."""
+    def screenshot(self, name, locator):
+        """Save a PNG of locator as <shots_dir>/<notebook>__<name>.png; returns its path."""
         path = self.shots_dir / f"{self.stem}__{name}.png"
-        if locator is None:
-            self.page.screenshot(path=str(path), full_page=True)
-        else:
-            locator.screenshot(path=str(path))
+        locator.screenshot(path=str(path))
         return path
+
+    def screenshot_notebook(self, max_tiles=40):
+        """Screenshots of the whole notebook, top to bottom, one per screenful:
+        <shots_dir>/<notebook>__page<NN>.png. Returns the paths."""
+        scroller = self.page.locator(".jp-NotebookPanel .jp-WindowedPanel-outer").first
+        paths = []
+        scroller.evaluate("e => { e.scrollTop = 0; }")
+        for i in range(max_tiles):
+            self.page.wait_for_timeout(150)
+            path = self.shots_dir / f"{self.stem}__page{i:02d}.png"
+            self.page.screenshot(path=str(path))
+            paths.append(path)
+            moved = scroller.evaluate("""e => {
+                const before = e.scrollTop;
+                e.scrollTop = before + Math.floor(e.clientHeight * 0.9);
+                return e.scrollTop > before;
+            }""")
+            if not moved:
+                break
+        return paths

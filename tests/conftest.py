@@ -121,3 +121,9 @@ def _naive_softmax_loss(scores, y):
 def naive_softmax_loss():
     """naive_softmax_loss(scores (N, T, V), y (N, T)) -> float, overflowing for large scores."""
     return _naive_softmax_loss
+
+
+def pytest_configure(config):
+    """Markers of this suite: `pytest -m browser` selects the real-browser tests (tests/test_browser.py)."""
+    config.addinivalue_line("markers", "browser: drives JupyterLab in Chromium with Playwright (slow; needs "
+                                       "`apt-get install chromium` and `pip install playwright`)")
