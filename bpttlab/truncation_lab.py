@@ -287,13 +287,13 @@ def truncation_explorer(rnn_forward, rnn_backward, gradient_contributions, rnn_b
     axes[0].set(xlabel="deposit step s", ylabel="loss step t")
     bias_lines = [axes[1].plot([], [], "o-", ms=3, color=f"C{i}", label=name)[0] for i, name in enumerate(SCHEMES)]
     axes[1].set(xlabel="k", ylabel="log10 relative error", title="bias: ||dWh_k - dWh|| / ||dWh||")
-    cost_lines = [axes[2].plot([], [], color=f"C{i}", label=f"backward steps, {name}")[0]
-                  for i, name in enumerate(SCHEMES)]
-    cost_lines.append(axes[2].plot([], [], "k--", label="states kept (both)")[0])
-    axes[2].set(xlabel="k", ylabel="count", title="cost")
+    cost_lines = [axes[2].plot([], [], color=f"C{i}")[0] for i in range(len(SCHEMES))]
+    cost_lines.append(axes[2].plot([], [], "k--")[0])
+    axes[2].set(xlabel="k", ylabel="count", title="cost: backward steps (solid),\nstates kept (dashed)")
     marks = [ax.axvline(k, color="k", ls=":", lw=1) for ax in axes[1:]]
-    axes[1].legend(fontsize=7, loc="lower left")
-    axes[2].legend(fontsize=7, loc="center right")
+    axes[1].legend(fontsize=7, loc="lower left")     # one legend for the two colours: legends are slow to draw
+    for ax in axes:
+        ax.locator_params(nbins=4)                   # fewer tick labels to lay out on every redraw
 
     def update(T, k, scheme):
         k = min(k, T)
