@@ -17,7 +17,6 @@ usage: python benchmarks/reber_lm_sweep.py [--updates 1200] [--seeds 0 1 2 3 4] 
 """
 import argparse
 import os
-import time
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 

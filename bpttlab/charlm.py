@@ -18,15 +18,15 @@ Every function that needs the RNN takes the student's functions as
 arguments (rnn_forward, rnn_backward, rnn_backward_chunked, clip_grad_norm,
 temporal_softmax_loss); this module contains no graded code.
 """
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from . import reber
 from .delayed_echo import Adam
-
-PARAM_NAMES = ("Wx", "Wh", "b", "Wy", "by")
 
 
 @dataclass(frozen=True)
@@ -217,7 +217,7 @@ class LMRun:
     history: list               # evaluate() results at those updates
     params: dict
     seconds: float
-    metrics: dict = field(default_factory=dict)   # the last evaluation
+    metrics: dict               # the last evaluation
 
 
 def train_language_model(fns, train_strings, test_strings, *, k=None, H=32, N=32, updates=1500,
@@ -236,12 +236,11 @@ def train_language_model(fns, train_strings, test_strings, *, k=None, H=32, N=32
 
     Returns an LMRun; its losses are per symbol (the batch loss divided by T).
     """
-    import time
-
-    from tqdm.auto import tqdm
-
     if k is not None and (isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1):
         raise ValueError(f"k must be None (full BPTT) or a whole number >= 1; got {k!r}")
+    for name, value in (("updates", updates), ("eval_every", eval_every), ("H", H), ("N", N)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{name} must be a whole number >= 1; got {value!r}")
     start = time.perf_counter()
     params = init_params(len(reber.VOCAB), H, seed)
     batches = LengthBatches(train_strings, N, seed + 1)

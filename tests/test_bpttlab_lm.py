@@ -138,6 +138,7 @@ def test_length_batches_are_deterministic_and_of_one_length():
         (xa, ya), (xb, yb) = a.next(), b.next()
         assert xa.shape == ya.shape == (8, xa.shape[1])
         np.testing.assert_array_equal(xa, xb)
+        np.testing.assert_array_equal(ya, yb)
         np.testing.assert_array_equal(xa[:, 1:], ya[:, :-1])          # targets are the inputs shifted
         assert all(reber.decode(np.r_[xa[n], ya[n, -1]]) in pool for n in range(8))
 
@@ -185,9 +186,11 @@ def test_evaluate_scores_an_oracle_perfect_and_a_forgetful_one_by_its_guess():
         assert a == pytest.approx(np.mean([s[1] == "T" for s in strings if len(s) == n]))
 
 
-def test_train_rejects_a_bad_k():
-    with pytest.raises(ValueError, match="k must be"):
-        charlm.train_language_model(REFERENCE, ["BTBTXSETE"], ["BTBTXSETE"], k=0, progress=False)
+@pytest.mark.parametrize("kwargs, message", [({"k": 0}, "k must be"), ({"k": 2.5}, "k must be"),
+                                             ({"updates": 0}, "updates must be"), ({"N": 0}, "N must be")])
+def test_train_rejects_bad_settings_by_name(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        charlm.train_language_model(REFERENCE, ["BTBTXSETE"], ["BTBTXSETE"], progress=False, **kwargs)
 
 
 def test_the_notebooks_claims_full_bptt_learns_and_short_chunks_do_not():
