@@ -141,7 +141,7 @@ class GradeOutsideKernel(Execute):
             from .sandbox import sandbox_launcher
             launcher = sandbox_launcher(Limits.from_dict(self.limits), require_sandbox=self.require_sandbox)
         self.km = kernels.make_kernel_manager(self._workdir, self._runtime_dir, launcher=launcher,
-                                              manager_class=self.kernel_manager_class)
+                                              manager_class=self.kernel_manager_class, config=self.config)
         return self.km
 
     # -- the notebook ------------------------------------------------------------

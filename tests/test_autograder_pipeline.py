@@ -14,6 +14,7 @@ import base64
 import io
 import json
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -24,6 +25,7 @@ import pytest
 import pipeline_helpers as ph
 from autograder import evaluate, remote
 from autograder.kernels import make_kernel_manager, make_runtime_dir, remove_runtime_dir
+from autograder.nbgrader_plugin import function_of_test, score_points
 from autograder.specs import FunctionSpec, random_spec
 
 SEED = "20261125"     # every student graded on the same cases, so wrong answers score alike
@@ -264,11 +266,22 @@ def cheater(x):
 '''
 
 
+# A launcher as a sandbox would be: a parent process of its own around the kernel (so an interrupt
+# must travel as a message), marking the environment so that the tests can see it was used.
+WRAPPER = [sys.executable, "-c",
+           "import os, subprocess, sys; os.environ['BPTT_LAUNCHED'] = '1'; sys.exit(subprocess.call(sys.argv[1:]))"]
+
+
+def wrapping_launcher(argv, *, workdir, runtime_dir):
+    assert Path(runtime_dir).is_dir() and Path(workdir).is_dir()
+    return [*WRAPPER, *argv]
+
+
 @pytest.fixture(scope="module")
 def kernel():
     from jupyter_client.manager import KernelManager
     runtime, workdir = make_runtime_dir(), tempfile.mkdtemp(prefix="bptt-work-")
-    km = make_kernel_manager(workdir, runtime, manager_class=KernelManager)
+    km = make_kernel_manager(workdir, runtime, launcher=wrapping_launcher, manager_class=KernelManager)
     km.start_kernel(cwd=workdir)
     session = remote.KernelSession(km)
     try:
@@ -285,6 +298,21 @@ def _args(rng):
     N, T, D, H = 2, 4, 3, 5
     return (rng.normal(size=(N, T, D)), rng.normal(size=(N, H)), rng.normal(size=(D, H)),
             rng.normal(size=(H, H)), rng.normal(size=H))
+
+
+def test_the_kernel_runs_through_the_launcher_over_ipc(kernel):
+    run = kernel.run("import os\nprint(os.environ.get('BPTT_LAUNCHED'), os.getppid() != os.getpid())")
+    assert run.status == "ok" and run.printed.split() == ["1", "True"]
+    assert kernel.km.transport == "ipc" and kernel.km.ip.startswith(tempfile.gettempdir())
+
+
+def test_a_launcher_must_wrap_the_kernel_command_line():
+    runtime = make_runtime_dir()
+    try:
+        with pytest.raises(ValueError, match="must return a command line that ends with"):
+            make_kernel_manager(runtime, runtime, launcher=lambda argv, **where: argv[::-1])
+    finally:
+        remove_runtime_dir(runtime)
 
 
 def test_remote_call_uses_stand_ins_and_matches_the_reference(kernel):
@@ -329,6 +357,21 @@ def test_a_prompt_with_a_guessed_token_is_not_taken_as_the_result(kernel):
     evaluator = remote.RemoteEvaluator(kernel, call_timeout=20)
     outcome = evaluator("cheater", (np.zeros(1),), ())
     assert outcome.outputs == "" and evaluator.input_prompts == 1
+
+
+# --- small pieces ---------------------------------------------------------------------
+
+def test_test_cells_belong_to_the_longest_matching_function():
+    functions = ("rnn_backward", "rnn_backward_truncated")
+    assert function_of_test("rnn_backward_truncated_test", functions) == "rnn_backward_truncated"
+    assert function_of_test("rnn_backward_test_hidden", functions) == "rnn_backward"
+    assert function_of_test("rnn_backward_tests", functions) is None
+    assert function_of_test(None, functions) is None
+
+
+def test_score_points_rounds_and_stays_within_the_cell_points():
+    assert score_points(0.7, 3) == 2.1 and score_points(1.0, 4) == 4.0 and score_points(0.0, 2) == 0.0
+    assert score_points(1 / 3, 1) == 0.33 and score_points(1.2, 2) == 2.0
 
 
 # --- the wire format ----------------------------------------------------------------
