@@ -12,6 +12,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 
+from .unrolling import figure_image
+
 DECADES = 8          # the colour scale spans this many powers of ten below the largest term
 
 
@@ -76,7 +78,7 @@ class ContributionPlot:
 
     def __init__(self, T_max=60):
         self.T_max = T_max
-        self.fig = fig = plt.figure(figsize=(10, 4.2), dpi=80)
+        self.fig = fig = plt.figure(figsize=(10, 4.2), dpi=72)
         a = self.heat_ax = fig.add_axes((0.06, 0.13, 0.36, 0.72))
         self.heat = a.imshow(np.zeros((2, 2)), cmap=plt.get_cmap("magma").with_extremes(bad="white"), vmin=-DECADES, vmax=0, interpolation="nearest")
         a.set_xlabel("deposit step s")
@@ -138,11 +140,11 @@ def contributions_widget(gradient_contributions, rnn_forward, T=30, rho=0.9, T_m
     T_slider = widgets.IntSlider(value=T, min=2, max=T_max, step=1, description="T")
     rho_slider = widgets.FloatSlider(value=rho, min=0.1, max=2.0, step=0.05, description="rho")
     plot = ContributionPlot(T_max=T_max)
-    plt.close(plot.fig)                   # shown through display() only
+    plt.close(plot.fig)                   # shown as a PNG through display() only
 
     def redraw(T, rho):
-        display(plot.update(contribution_view(gradient_contributions, rnn_forward, T, rho, T_max=T_max,
-                                              seed=seed)))
+        display(figure_image(plot.update(contribution_view(gradient_contributions, rnn_forward, T, rho,
+                                                           T_max=T_max, seed=seed))))
 
     out = widgets.interactive_output(redraw, {"T": T_slider, "rho": rho_slider})
     return widgets.VBox([widgets.HBox([T_slider, rho_slider]), out])

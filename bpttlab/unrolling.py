@@ -6,6 +6,8 @@ The view is split in two, so that a widget (or a benchmark) can time them:
 unrolled_view() computes (it runs the student's rnn_forward), and
 draw_unrolled_view() draws. No graded code lives here.
 """
+import io
+
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import MaxNLocator
@@ -69,6 +71,20 @@ SUBSCRIPT = str.maketrans("-0123456789", "₋₀₁₂₃₄₅₆₇₈₉")
 LABELED_STEPS = 10     # weight labels are written on the first steps only
 
 
+def figure_image(fig):
+    """The figure rendered once to PNG, as an IPython Image ready for display().
+
+    The inline backend would render it twice (bbox_inches="tight" needs an extra
+    draw); the widgets' figures have fixed layouts, so one render is enough and
+    a redraw takes half the time.
+    """
+    from IPython.display import Image
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return Image(data=buf.getvalue(), format="png")
+
+
 def _sub(t):
     """t as Unicode subscript digits (plain text renders much faster than LaTeX)."""
     return str(t).translate(SUBSCRIPT)
@@ -87,7 +103,7 @@ class UnrolledPlot:
 
     def __init__(self, T_max, H):
         self.T_max, self.H = T_max, H
-        self.fig = fig = plt.figure(figsize=(10, 5), dpi=80)
+        self.fig = fig = plt.figure(figsize=(10, 5), dpi=72)
         g = self.graph_ax = fig.add_axes((0.01, 0.5, 0.98, 0.42))
         g.axis("off")
         g.set_ylim(-0.35, 1.45)
@@ -189,10 +205,10 @@ def unrolling_widget(rnn_forward, T=6, T_max=24, H=8, seed=0):
 
     slider = widgets.IntSlider(value=T, min=1, max=T_max, step=1, description="T")
     plot = UnrolledPlot(T_max, H)
-    plt.close(plot.fig)                 # shown through display() only, never by the inline backend
+    plt.close(plot.fig)                 # shown as a PNG through display() only, never by the inline backend
 
     def redraw(T):
-        display(plot.update(unrolled_view(rnn_forward, T, T_max=T_max, H=H, seed=seed)))
+        display(figure_image(plot.update(unrolled_view(rnn_forward, T, T_max=T_max, H=H, seed=seed))))
 
     out = widgets.interactive_output(redraw, {"T": slider})
     return widgets.VBox([slider, out])

@@ -491,3 +491,11 @@ def test_backward_checks_refuse_a_broken_numerical_gradient():
     with pytest.raises(AssertionError, match="your numerical_gradient"):
         selfchecks_rnn.check_gradient_contributions(S.gradient_contributions, S.rnn_forward, S.rnn_step_forward,
                                                     lambda f, x: np.zeros(3))
+
+
+def test_figure_image_renders_the_figure_once_as_png():
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [1, 0])
+    img = unrolling.figure_image(fig)
+    assert img.format == "png" and img.data[:8] == b"\x89PNG\r\n\x1a\n"
+    plt.close(fig)
