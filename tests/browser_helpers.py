@@ -12,6 +12,7 @@ Used by tests/test_browser.py. Two pieces:
 Never run `playwright install` (it downloads browsers): the browser is the
 system Chromium, `apt-get install chromium`.
 """
+import json
 import os
 import signal
 import secrets
@@ -75,8 +76,25 @@ class JupyterServer:
         return f"http://127.0.0.1:{self.port}"
 
     def notebook_url(self, relative_path):
-        """The URL that opens relative_path (from root_dir) in JupyterLab, token included."""
-        return f"{self.base_url}/lab/tree/{Path(relative_path).as_posix()}?token={self.token}"
+        """The URL that opens relative_path (from root_dir) alone, in a fresh JupyterLab workspace of its own
+        (no tabs restored from an earlier page), token included."""
+        workspace = Path(relative_path).stem.replace(".", "-")
+        return (f"{self.base_url}/lab/workspaces/{workspace}/tree/{Path(relative_path).as_posix()}"
+                f"?reset&token={self.token}")
+
+    def _api(self, method, path):
+        req = urllib.request.Request(f"{self.base_url}/api/{path}", method=method,
+                                     headers={"Authorization": f"token {self.token}"})
+        with urllib.request.urlopen(req, timeout=30) as response:
+            body = response.read()
+        return json.loads(body) if body else None
+
+    def shutdown_kernels(self):
+        """Shut down every kernel this server runs (through its REST API); returns how many."""
+        kernels = self._api("GET", "kernels")
+        for kernel in kernels:
+            self._api("DELETE", f"kernels/{kernel['id']}")
+        return len(kernels)
 
     def start(self):
         jupyter = Path(sys.executable).with_name("jupyter")
@@ -114,6 +132,10 @@ class JupyterServer:
         pid = self.process.pid
         if self.process.poll() is None:
             try:
+                self.shutdown_kernels()          # kernels run in sessions of their own: not in the group
+            except (urllib.error.URLError, OSError):
+                pass
+            try:
                 os.killpg(pid, signal.SIGTERM)
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
@@ -147,6 +169,8 @@ class NotebookPage:
         self.shots_dir = Path(shots_dir)
         self.shots_dir.mkdir(parents=True, exist_ok=True)
         self.stem = Path(relative_path).stem
+        # the notebook's own panel (the visible one): every query below stays inside it
+        self.panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)").first
 
     # ------------------------------------------------------------------ opening and running
 
@@ -170,7 +194,7 @@ class NotebookPage:
         deadline = time.monotonic() + timeout_ms / 1000
         self.page.wait_for_timeout(500)
         while time.monotonic() < deadline:
-            busy = self.page.locator('.jp-InputArea-prompt:has-text("[*]")').count()
+            busy = self.panel.locator('.jp-InputArea-prompt:has-text("[*]")').count()
             idle = self.page.locator(IDLE).count()
             if not busy and idle:
                 break
@@ -179,22 +203,19 @@ class NotebookPage:
             raise TimeoutError(f"{self.relative_path}: Run All did not finish within {timeout_ms / 1000:.0f} s")
         self.page.wait_for_timeout(500)    # last outputs and widget views render
 
-    def code_cells(self):
-        return self.page.locator(".jp-Notebook .jp-CodeCell")
-
     def unexecuted_code_cells(self):
         """Prompts of code cells that did not run (empty "[ ]:")."""
-        prompts = self.page.locator(".jp-Notebook .jp-CodeCell .jp-InputArea-prompt").all_inner_texts()
+        prompts = self.panel.locator(".jp-CodeCell .jp-InputArea-prompt").all_inner_texts()
         return [p for p in prompts if p.strip() in ("[ ]:", "[\u00a0]:")]
 
     # ------------------------------------------------------------------ what the notebook shows
 
     def error_outputs(self):
         """Text of every error output (traceback) in the notebook."""
-        return self.page.locator(f'[data-mime-type="{ERROR_MIME}"]').all_inner_texts()
+        return self.panel.locator(f'[data-mime-type="{ERROR_MIME}"]').all_inner_texts()
 
     def stderr_outputs(self):
-        return self.page.locator('[data-mime-type="application/vnd.jupyter.stderr"]').all_inner_texts()
+        return self.panel.locator('[data-mime-type="application/vnd.jupyter.stderr"]').all_inner_texts()
 
     def expected_widget_views(self):
         """How many widget views the kernel sent: outputs of that mime type in the notebook's model."""
@@ -216,8 +237,8 @@ class NotebookPage:
         widget" / "Loading widget..." placeholder (what JupyterLab shows when
         the widget model is missing or never arrives).
         """
-        return self.page.evaluate("""() => {
-            const outs = [...document.querySelectorAll(
+        return self.panel.evaluate("""panel => {
+            const outs = [...panel.querySelectorAll(
                 '.jp-Cell-outputArea > .jp-OutputArea-child > .jp-OutputArea-output')];
             return outs.filter(o => !o.hasAttribute('data-mime-type')).map(o => {
                 const text = o.innerText || '';
@@ -229,7 +250,7 @@ class NotebookPage:
     def sliders(self):
         """Every slider widget, as (description, locator) in page order."""
         found = []
-        loc = self.page.locator(".widget-slider")
+        loc = self.panel.locator(".widget-slider")
         for i in range(loc.count()):
             s = loc.nth(i)
             found.append((s.locator(".widget-label").first.inner_text().strip(), s))
@@ -293,7 +314,7 @@ class NotebookPage:
     def screenshot_notebook(self, max_tiles=40):
         """Screenshots of the whole notebook, top to bottom, one per screenful:
         <shots_dir>/<notebook>__page<NN>.png. Returns the paths."""
-        scroller = self.page.locator(".jp-NotebookPanel .jp-WindowedPanel-outer").first
+        scroller = self.panel.locator(".jp-WindowedPanel-outer").first
         paths = []
         scroller.evaluate("e => { e.scrollTop = 0; }")
         for i in range(max_tiles):

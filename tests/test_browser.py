@@ -127,3 +127,4 @@ def test_notebook_runs_and_widgets_respond(lab, browser, latency_log, notebook):
         assert not slow, f"{notebook}: figure redrawn later than {REDRAW_LIMIT_S} s after the key press: {slow}"
     finally:
         page.close()
+        lab.shutdown_kernels()       # one notebook's kernel at a time: the machine has 2 cores
