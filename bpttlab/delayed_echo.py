@@ -234,8 +234,8 @@ def load_precomputed_sweep():
 
 def sweep_table(sweep):
     """The precomputed sweep as a text table (one line per L and k): a str."""
-    lines = [f"PRECOMPUTED ({sweep['settings']['updates']} updates, seeds {sweep['seeds']}; "
-             f"chance = 0.50)", f"{'L':>3} {'k':>3}   {'accuracy per seed':<24} k vs L"]
+    lines = [f"PRECOMPUTED by {sweep['generated_by']} ({sweep['settings']['updates']} updates, "
+             f"seeds {sweep['seeds']}; chance = 0.50)", f"{'L':>3} {'k':>3}   {'accuracy per seed':<24} k vs L"]
     for row in sweep["results"]:
         L, k = row["L"], row["k"]
         where = "k > L" if k > L else ("k = L" if k == L else "k < L")
