@@ -24,16 +24,15 @@ from .gradcheck_tools import check_backward, gradient_error
 def random_rnn(N, T, D, H, seed=0):
     """A random tanh RNN problem with a non-zero h0 and a non-symmetric Wh.
 
-    Returns a dict with x (N, T, D), h0 (N, H), Wx (D, H), Wh (H, H), b (H,)
-    (float64, drawn from np.random.default_rng(seed)); T = 0 leaves out x.
+    Returns a dict with x (N, T, D), h0 (N, H), Wx (D, H), Wh (H, H), b (H,),
+    in rnn_forward's argument order (float64, drawn from np.random.default_rng(seed)).
     """
     rng = np.random.default_rng(seed)
-    p = {"x": rng.standard_normal((N, T, D)),
-         "h0": 0.5 * rng.standard_normal((N, H)),
-         "Wx": rng.standard_normal((D, H)) / np.sqrt(D),
-         "Wh": 0.9 * rng.standard_normal((H, H)) / np.sqrt(H),
-         "b": 0.3 * rng.standard_normal(H)}
-    return p
+    return {"x": rng.standard_normal((N, T, D)),
+            "h0": 0.5 * rng.standard_normal((N, H)),
+            "Wx": rng.standard_normal((D, H)) / np.sqrt(D),
+            "Wh": 0.9 * rng.standard_normal((H, H)) / np.sqrt(H),
+            "b": 0.3 * rng.standard_normal(H)}
 
 
 def _expect_agree(name, got, want, tol=1e-10):
