@@ -13,8 +13,9 @@ answers to a graded function (written answers, for instance) are left as
 released. `place_samples` writes them where `nbgrader collect` would:
 submitted/<student>/<assignment>/, with a fixed timestamp.txt.
 """
+import functools
+import importlib.util
 import shutil
-import sys
 from pathlib import Path
 
 import nbformat
@@ -27,13 +28,18 @@ STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")   # what nbgrader lea
 TIMESTAMP = "2026-01-15 12:00:00.000000 UTC"
 
 
+@functools.lru_cache(maxsize=None)
+def _sync_tool():
+    """tools/sync_notebooks.py, loaded as a module (tools/ is not a package)."""
+    spec = importlib.util.spec_from_file_location("sync_notebooks", REPO / "tools" / "sync_notebooks.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def _reference_body(name):
     """The reference's body of graded function `name`, as tools/sync_notebooks.py writes it into notebooks."""
-    tools = str(REPO / "tools")
-    if tools not in sys.path:
-        sys.path.insert(0, tools)
-    from sync_notebooks import reference_body
-    return reference_body(name)
+    return _sync_tool().reference_body(name)
 
 
 def completed_answer(source, name):
