@@ -324,9 +324,11 @@ def cmd_grade(args):
 
 def cmd_feedback(args):
     course = Course(args.course)
-    written = report.generate_feedback(course, args.assignment)
+    written, problems = report.generate_feedback(course, args.assignment)
     print(f"{len(written)} feedback file(s) in {course.root / 'feedback'} (hidden tests removed and checked)")
-    return 0
+    for problem in problems:
+        print(problem)
+    return 1 if problems else 0
 
 
 def cmd_report(args):
@@ -365,8 +367,11 @@ def cmd_demo(args):
         results = grade_class(course, a, workers=args.workers, force=True, timeout=args.timeout,
                               seed=args.seed, students=made, progress=not args.quiet)
         status |= any(r.status == "FAILED" for r in results)
-        written = report.generate_feedback(course, a)
+        written, problems = report.generate_feedback(course, a)
         print(f"== {a}: {len(written)} feedback file(s) in feedback/ (no hidden tests)")
+        for problem in problems:
+            print(problem)
+        status |= bool(problems)
         print_grade_table(a, results, report.named_mistakes(course.root, a))
         print()
         print(report.format_misconceptions(a, report.misconceptions(course.root, a)))

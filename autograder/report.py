@@ -19,6 +19,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import nbformat
 from nbgrader import utils
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.preprocessors import ClearHiddenTests
@@ -35,16 +36,20 @@ BEGIN_HIDDEN, END_HIDDEN = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
 class HideHiddenTests(ClearHiddenTests):
     """nbgrader preprocessor for feedback: hidden test regions out of test cells, source lines out of tracebacks.
 
-    A failing test cell keeps its error name and message (what the student
-    needs) but not the traceback, whose frames quote the hidden code.
+    Only test cells (nbgrader grade cells, restored from the gradebook when
+    the submission was autograded) are changed; a student's own cells are
+    shown as written. A failing test cell keeps its error name and message
+    (what the student needs) but not the traceback, whose frames quote the
+    hidden code.
     """
 
     def preprocess_cell(self, cell, resources, cell_index):
-        cell, resources = super().preprocess_cell(cell, resources, cell_index)
-        if cell.cell_type == "code" and utils.is_grade(cell):
-            for output in cell.get("outputs", []):
-                if output.get("output_type") == "error":
-                    output["traceback"] = [f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"]
+        if cell.cell_type != "code" or not utils.is_grade(cell):
+            return cell, resources
+        self._remove_hidden_test_region(cell)
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                output["traceback"] = [f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"]
         return cell, resources
 
 
@@ -55,7 +60,6 @@ FEEDBACK_PREPROCESSORS = ("nbgrader.preprocessors.GetGrades",
 
 def hidden_lines(source_folder):
     """The code lines inside hidden test regions of the notebooks in source_folder (stripped, non-trivial)."""
-    import nbformat
     lines = set()
     for path in sorted(Path(source_folder).glob("*.ipynb")):
         for cell in nbformat.read(path, as_version=4).cells:
@@ -84,28 +88,30 @@ def hidden_test_leaks(page, secret_lines):
 
 
 def generate_feedback(course, assignment):
-    """Run `nbgrader generate_feedback` with hidden tests removed; check every page; return the HTML paths.
+    """Run `nbgrader generate_feedback` with hidden tests removed and check every page.
 
-    `course` is an autograder.cli.Course. Raises RuntimeError if nbgrader
-    fails or a page still shows hidden test code (such pages are deleted).
+    `course` is an autograder.cli.Course. Returns (pages, problems): the HTML
+    files written, and what went wrong in plain words (nbgrader failing for
+    some submissions, pages that still showed hidden test code: those are
+    deleted, never left for release_feedback).
     """
     args = ["generate_feedback", assignment, "--force"]
     args += [f"--GenerateFeedback.preprocessors={p}" for p in FEEDBACK_PREPROCESSORS]
     run = course.nbgrader(*args)
+    problems = []
     if run.returncode != 0:
-        raise RuntimeError(f"nbgrader generate_feedback {assignment} failed:\n{run.stderr[-3000:]}")
-    pages = sorted((course.root / "feedback").glob(f"*/{assignment}/*.html"))
+        errors = [l for l in run.stderr.splitlines() if "| ERROR]" in l]
+        problems.append(f"nbgrader generate_feedback {assignment} failed:\n" + "\n".join(errors[-6:] or [run.stderr[-2000:]]))
     secrets = hidden_lines(course.root / "source" / assignment)
-    leaking = {}
-    for page in pages:
+    pages = []
+    for page in sorted((course.root / "feedback").glob(f"*/{assignment}/*.html")):
         leaks = hidden_test_leaks(page.read_text(encoding="utf-8"), secrets)
         if leaks:
-            leaking[page] = leaks
             page.unlink()
-    if leaking:
-        detail = "\n".join(f"{p}: {leaks[:3]}" for p, leaks in leaking.items())
-        raise RuntimeError(f"feedback showing hidden tests was deleted:\n{detail}")
-    return pages
+            problems.append(f"{page} showed hidden test code ({leaks[0]!r}) and was deleted")
+        else:
+            pages.append(page)
+    return pages, problems
 
 
 # ----------------------------------------------------------------------------- grades for the LMS

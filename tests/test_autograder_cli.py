@@ -184,6 +184,23 @@ def test_the_feedback_check_catches_a_page_with_hidden_code(tmp_path):
     assert hidden_test_leaks("<p>Score: 3 / 3</p>", {'run_hidden_tests("F", globals())'}) == []
 
 
+def test_force_grades_again_and_keeps_a_manual_score(courses):
+    course, student = courses[0], "sample_untouched"
+    url = f"sqlite:///{course / 'gradebook.db'}"
+    key = sorted(_function_tests(_scores(course)[student]))[0]
+    with Gradebook(url) as gb:
+        grade = gb.find_grade(key[1], key[0], ASSIGNMENT, student)
+        grade.manual_score = 0.5
+        gb.db.commit()
+    run = _autograder(course, "grade", ASSIGNMENT, "--student", student, "--force", "--quiet")
+    assert run.returncode == 0, run.stdout + run.stderr[-3000:]
+    assert "skipped" not in next(l for l in run.stdout.splitlines() if l.startswith(student + " "))
+    with Gradebook(url) as gb:
+        grade = gb.find_grade(key[1], key[0], ASSIGNMENT, student)
+        # nbgrader's rule (SaveAutoGrades): an auto score next to a manual one is flagged for review
+        assert (grade.manual_score, grade.auto_score, grade.needs_manual_grade) == (0.5, 0.0, True)
+
+
 @pytest.mark.parametrize("argv, message", [
     (["grade", ASSIGNMENT, "--workers", "0"], "workers must be >= 1"),
     (["grade", "no_such_assignment"], "is not in the gradebook"),
