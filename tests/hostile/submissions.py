@@ -10,7 +10,7 @@ autograded notebook or results notes (the plain-words message), or None when
 the behaviour fails the whole submission (then the instructor's table says so).
 """
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from nbformat.v4 import new_code_cell
@@ -32,8 +32,6 @@ class Hostile:
     attack: object        # callable(nb, ctx, folder) -> nb (or None: notebook not written by the suite)
     words: str | None = None
     whole_submission_fails: bool = False
-    notes: str = ""
-    tags: tuple = field(default_factory=tuple)
 
 
 def add_cell(source):
@@ -85,9 +83,13 @@ try:
     leaks.append(('gradebook', 'updated'))
 except Exception:
     pass
-for where in [{c!r}, {c + '/submitted'!r}, os.path.expanduser('~'), '/home']:
+secret_names = {{'gradebook.db', 'source', 'submitted', 'feedback', 'nbgrader_config.py', '.bashrc',
+                {v!r}}}
+for where in [{c!r}, {c + '/submitted'!r}, {c + '/autograded'!r}, os.path.expanduser('~'), '/home', '/root']:
     try:
-        leaks.append(('listed', where, os.listdir(where)))
+        seen = secret_names & set(os.listdir(where))   # the folders leading to its own copy are no secret
+        if seen:
+            leaks.append(('listed', where, sorted(seen)))
     except OSError:
         pass
 try:
@@ -222,7 +224,7 @@ HOSTILE = [
             replace_answer("rnn_forward", "def rnn_forward(x, h0, Wx, Wh, b):\n    while True:\n        pass"),
             words="rnn_forward"),
     Hostile("memory_hog", ("rnn_step_forward",),
-            add_cell("blocks = []\nwhile True:\n    blocks.append(bytearray(512 * 1024**2))"), words="MemoryError"),
+            add_cell("blocks = []\nwhile True:\n    blocks.append(bytearray(512 * 1024**2))"), words="of memory"),
     Hostile("huge_output", ("rnn_step_forward",),
             add_cell("for i in range(300000):\n    print('spam ' * 20)"), words="spam"),
     Hostile("large_files", ("rnn_step_forward",),
