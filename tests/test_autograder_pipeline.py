@@ -348,6 +348,14 @@ def test_remote_timeout_interrupts_and_the_kernel_stays_usable(kernel):
     assert evaluator("rnn_forward", _args(np.random.default_rng(3)), ("rnn_step_forward",)).error is None
 
 
+def test_the_harness_is_loaded_again_when_the_kernel_lost_it(kernel):
+    evaluator = remote.RemoteEvaluator(kernel, call_timeout=20)
+    args = _args(np.random.default_rng(5))
+    assert evaluator("rnn_forward", args, ("rnn_step_forward",)).error is None
+    kernel.run(f"import sys\ndel sys.modules[{evaluator._module!r}]")
+    assert evaluator("rnn_forward", args, ("rnn_step_forward",)).error is None
+
+
 def test_stand_in_calls_are_limited_in_size(kernel):
     outcome = remote.RemoteEvaluator(kernel, call_timeout=20)("greedy", (np.zeros(1),), ("rnn_step_forward",))
     assert outcome.error_type == "RuntimeError" and "too large" in outcome.error
