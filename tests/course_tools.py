@@ -1,5 +1,6 @@
 """Helpers for the course-wide tests: where the notebooks are and what they grade."""
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -49,5 +50,6 @@ def copy_course(dest):
 
 def nbgrader(course_dir, *args, timeout=600):
     """Run an nbgrader command from the course root; return the CompletedProcess (never raises)."""
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}  # nbgrader runs alembic
     return subprocess.run([str(BIN / "nbgrader"), *args], cwd=course_dir, capture_output=True,
-                          text=True, timeout=timeout)
+                          text=True, timeout=timeout, env=env)

@@ -94,13 +94,18 @@ def test_released_notebooks_never_show_the_code_they_grade(released):
         text = "\n".join(source_text(c) for c in load(path)["cells"])
         graded_here = answer_cells(load(path))
         # lines the reference shares with functions this notebook may provide are not telling
-        shared = {l.strip() for f in solutions.GRADED_FUNCTIONS if f not in graded_here
+        shared = {_code(l) for f in solutions.GRADED_FUNCTIONS if f not in graded_here
                   for l in sync_notebooks.reference_source(f).splitlines()}
         for name in graded_here:
-            body_lines = [l.strip() for l in sync_notebooks.reference_body(name).splitlines()]
-            telling = [l for l in body_lines if len(l) > 25 and not l.startswith("#") and l not in shared]
+            body_lines = [_code(l) for l in sync_notebooks.reference_body(name).splitlines()]
+            telling = [l for l in body_lines if len(l) > 25 and l not in shared]
             leaked = [l for l in telling if l in text]
             assert not leaked, f"{path.name} shows reference lines of {name}: {leaked[:2]}"
+
+
+def _code(line):
+    """A line of code without its trailing comment or indentation."""
+    return line.split("#")[0].strip()
 
 
 def test_every_graded_function_is_released_as_a_stub(released):
