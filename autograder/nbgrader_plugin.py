@@ -310,7 +310,8 @@ class GradeOutsideKernel(Execute):
         info = (resources or {}).get("nbgrader", {})
         assignment, student, notebook = info.get("assignment"), info.get("student"), info.get("notebook")
         if not (assignment and student and notebook):
-            return None                   # not run by nbgrader autograde: nowhere to file it
+            self.log.warning("Not run by nbgrader autograde (no student/assignment given): results not saved")
+            return None
         if self.results_dir:
             path = Path(self.results_dir) / assignment / f"{student}.json"
         else:

@@ -5,10 +5,12 @@
 running kernel (`KernelSession`, a blocking connection to it). What crosses
 the boundary, and in which direction:
 
-    grader -> kernel   one execute request per call: a small harness (the code
-                       below marked KERNEL SIDE, sent as source with specs.py
-                       and evaluate.py's to_plain/prepare_args/call_captured)
-                       and the inputs, packed as an .npz in base64
+    grader -> kernel   once per kernel: the harness (the code below marked
+                       KERNEL SIDE, sent as source with specs.py and
+                       evaluate.py's to_plain/prepare_args/call_captured),
+                       loaded as a module under a random name; then one
+                       execute request per call: the function's name and the
+                       inputs, packed as an .npz in base64
     kernel -> grader   input() prompts on the Jupyter stdin channel:
                        "call"   a stand-in wants the reference's result on its
                                 arguments; the grader computes it here and
@@ -250,7 +252,7 @@ def _kernel_call(user_ns, request, token):
 
 
 def _kernel_source():
-    """The harness source sent with every call: specs.py, evaluate.py's rules, the wire format, _kernel_call."""
+    """The harness source loaded into the kernel: specs.py, evaluate.py's rules, the wire format, _kernel_call."""
     scalars = ", ".join(t.__name__ if t.__module__ == "builtins" else f"np.{t.__name__}" for t in PLAIN_SCALARS)
     parts = [
         inspect.getsource(specs),
