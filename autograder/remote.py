@@ -391,7 +391,8 @@ class RemoteEvaluator:
     call_timeout: seconds one call may take before the kernel is interrupted.
 
     After the kernel died or hung, `needs_restart` is True and every further
-    call returns an error Outcome at once, until `session` is replaced.
+    call returns an error Outcome at once, until `session` is replaced. A
+    function that ran out of time once is not called again (TimeoutError).
     """
 
     def __init__(self, session, reference=None, call_timeout=30.0):
@@ -403,6 +404,7 @@ class RemoteEvaluator:
         self.needs_restart = False
         self.broken_reason = ""
         self.input_prompts = 0                 # input() calls that were not the harness's
+        self.timed_out = set()                 # functions that ran out of time once: not run again
         self._harness = _kernel_source()
         self._module = None                    # the harness's module name in the current kernel
 
@@ -427,6 +429,10 @@ class RemoteEvaluator:
     def __call__(self, name, args, stand_ins=(), _retry=True):
         if self.needs_restart:
             return Outcome(error_type="KernelDied", error=self.broken_reason, args_after=tuple(args))
+        if name in self.timed_out:             # one endless loop must not cost call_timeout on every case
+            return Outcome(error_type="TimeoutError", args_after=tuple(args),
+                           error=f"{name} was not run again: it did not finish within {self.call_timeout:g} s "
+                                 "on an earlier case")
         token = secrets.token_hex(16)
         allowed = tuple(n for n in stand_ins if n != name)
         request = pack({"name": name, "args": tuple(args), "stand_ins": list(allowed)})
@@ -465,6 +471,7 @@ class RemoteEvaluator:
             return Outcome(error_type="KernelDied", error=self.broken_reason, args_after=tuple(args),
                            stdout=run.printed, seconds=wall)
         if run.timed_out:
+            self.timed_out.add(name)
             if run.status is None:
                 self.needs_restart = True
                 self.broken_reason = f"{name} did not stop when interrupted after {self.call_timeout:g} s"

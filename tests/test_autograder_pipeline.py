@@ -345,6 +345,8 @@ def test_remote_timeout_interrupts_and_the_kernel_stays_usable(kernel):
     evaluator = remote.RemoteEvaluator(kernel, call_timeout=1.5)
     outcome = evaluator("forever", (np.zeros(1),), ())
     assert outcome.error_type == "TimeoutError" and not evaluator.needs_restart
+    again = evaluator("forever", (np.zeros(1),), ())
+    assert again.error_type == "TimeoutError" and "not run again" in again.error and again.seconds == 0
     assert evaluator("rnn_forward", _args(np.random.default_rng(3)), ("rnn_step_forward",)).error is None
 
 
