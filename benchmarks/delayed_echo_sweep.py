@@ -13,7 +13,6 @@ import json
 import time
 from pathlib import Path
 
-import numpy as np
 
 from bpttlab import delayed_echo
 from solutions import rnn_backward_chunked, rnn_forward
