@@ -13,7 +13,6 @@ import json
 import time
 from pathlib import Path
 
-
 from bpttlab import delayed_echo
 from solutions import rnn_backward_chunked, rnn_forward
 
