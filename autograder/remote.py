@@ -10,7 +10,10 @@ the boundary, and in which direction:
                        evaluate.py's to_plain/prepare_args/call_captured),
                        loaded as a module under a random name; then one
                        execute request per call: the function's name and the
-                       inputs, packed as an .npz in base64
+                       inputs, packed as an .npz in base64. Both are sent as
+                       IPython *user expressions* (evaluated with plain eval),
+                       so input transformers registered by a submission
+                       cannot rewrite or drop them.
     kernel -> grader   input() prompts on the Jupyter stdin channel:
                        "call"   a stand-in wants the reference's result on its
                                 arguments; the grader computes it here and
@@ -197,7 +200,9 @@ def unpack(text, max_bytes=None):
 def _kernel_call(user_ns, request, token):
     """Call user_ns[name] on the request's arguments with stand-ins in place; send the result back."""
     import builtins
-    ask = builtins.input                  # ipykernel's input(): a request on the stdin channel
+    from IPython import get_ipython
+    kernel = getattr(get_ipython(), "kernel", None)
+    ask = kernel.raw_input if kernel is not None else builtins.input   # a request on the stdin channel
 
     def send(kind, value):
         return ask(f"{MAGIC} {token} {kind} {pack(value)}")
@@ -328,8 +333,13 @@ class KernelSession:
     def close(self):
         self.kc.stop_channels()
 
-    def run(self, code, on_prompt=None, timeout=30.0, grace=5.0):
+    def run(self, code, on_prompt=None, timeout=30.0, grace=5.0, expression=None):
         """Execute `code` (no history); answer input() prompts with on_prompt(prompt) -> str.
+
+        With `expression`, the code is empty and the expression is evaluated as
+        a user expression instead: IPython evaluates those with plain eval(),
+        so input transformers a submission registered cannot touch it. Its
+        error, if any, is reported in ename/evalue.
 
         Waits until the reply has come and the kernel is idle. After `timeout`
         seconds the kernel is interrupted; if it still has not answered `grace`
@@ -337,7 +347,11 @@ class KernelSession:
         must be restarted). A dead kernel gives died=True.
         """
         kc = self.kc
-        msg_id = kc.execute(code, silent=False, store_history=False, allow_stdin=True)
+        if expression is None:
+            msg_id = kc.execute(code, silent=False, store_history=False, allow_stdin=True)
+        else:
+            msg_id = kc.execute("", silent=True, store_history=False, allow_stdin=True,
+                                user_expressions={"e": expression})
         result, printed, idle = RunResult(), [], False
         channels = {kc.stdin_channel.socket: kc.stdin_channel, kc.shell_channel.socket: kc.shell_channel,
                     kc.iopub_channel.socket: kc.iopub_channel}
@@ -374,6 +388,9 @@ class KernelSession:
                 elif kind == "execute_reply":
                     result.status = content.get("status")
                     result.ename, result.evalue = content.get("ename"), content.get("evalue")
+                    value = (content.get("user_expressions") or {}).get("e") or {}
+                    if expression is not None and value.get("status") == "error":
+                        result.ename, result.evalue = value.get("ename"), value.get("evalue")
                 elif kind == "stream":
                     printed.append(content.get("text", ""))
                 elif kind == "status" and content.get("execution_state") == "idle":
@@ -407,6 +424,7 @@ class RemoteEvaluator:
         self.timed_out = set()                 # functions that ran out of time once: not run again
         self._harness = _kernel_source()
         self._module = None                    # the harness's module name in the current kernel
+        self.use_expressions = True            # run calls as user expressions (immune to input transformers)
 
     def replace_session(self, session):
         self.session, self.needs_restart, self.broken_reason = session, False, ""
@@ -422,9 +440,16 @@ class RemoteEvaluator:
                 f"exec(compile({self._harness!r}, {module!r}, 'exec'), _m.__dict__)\n"
                 f"_s.modules[{module!r}] = _m\n"
                 "del _s, _t, _m")
-        run = self.session.run(f"exec({code!r}, {{}})", timeout=self.call_timeout)
-        self._module = module if run.status == "ok" else None
+        run = self._run(f"exec({code!r}, {{}})")
+        self._module = module if run.status == "ok" and run.ename is None else None
         return run
+
+    def _run(self, expression, on_prompt=None):
+        """Run `expression` in the kernel: as a user expression (see KernelSession.run), or as cell code
+        when this ipykernel does not forward input() from user expressions."""
+        if self.use_expressions:
+            return self.session.run("", on_prompt, timeout=self.call_timeout, expression=expression)
+        return self.session.run(expression, on_prompt, timeout=self.call_timeout)
 
     def __call__(self, name, args, stand_ins=(), _retry=True):
         if self.needs_restart:
@@ -462,7 +487,7 @@ class RemoteEvaluator:
             return ""
 
         start = time.perf_counter()
-        run = self.session.run(code, on_prompt, timeout=self.call_timeout)
+        run = self._run(code, on_prompt)
         wall = time.perf_counter() - start
         if run.died:
             self.needs_restart = True
@@ -478,6 +503,9 @@ class RemoteEvaluator:
             return Outcome(error_type="TimeoutError",
                            error=f"{name} did not finish within {self.call_timeout:g} s",
                            args_after=tuple(args), stdout=run.printed, seconds=wall)
+        if "result" not in answer and run.ename == "StdinNotImplementedError" and self.use_expressions:
+            self.use_expressions = False       # this ipykernel: input() only from cell code
+            return self(name, args, stand_ins, _retry=_retry)
         if "result" not in answer and run.ename == "KeyError" and _retry:
             self._module = None                # the harness module was removed from the kernel: load it again
             return self(name, args, stand_ins, _retry=False)

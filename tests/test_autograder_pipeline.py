@@ -261,8 +261,11 @@ def greedy(x):
     big = np.zeros((1, 600_000))                            # 4.8 MB: more than a stand-in call may carry
     return rnn_step_forward(big, np.zeros((1, 1)), np.zeros((600_000, 1)), np.zeros((1, 1)), np.zeros(1))
 
-def cheater(x):
-    return input("BPTT-AUTOGRADER-1 guessed-token result xxx")
+def cheater(x):                                             # a forged report on the grader's own channel
+    return get_ipython().kernel.raw_input("BPTT-AUTOGRADER-1 guessed-token result xxx")
+
+def asks(x):
+    return input("your name? ")
 '''
 
 
@@ -358,6 +361,18 @@ def test_the_harness_is_loaded_again_when_the_kernel_lost_it(kernel):
     assert evaluator("rnn_forward", args, ("rnn_step_forward",)).error is None
 
 
+def test_input_transformers_cannot_stop_the_grading_harness(kernel):
+    kernel.run("get_ipython().input_transformers_cleanup.append(lambda lines: [])")
+    try:
+        assert kernel.run("print('shown')").printed == ""           # every cell is now emptied
+        evaluator = remote.RemoteEvaluator(kernel, call_timeout=20)
+        outcome = evaluator("rnn_forward", _args(np.random.default_rng(6)), ("rnn_step_forward",))
+        assert outcome.error is None and evaluator.use_expressions
+    finally:
+        kernel.run("", expression="get_ipython().input_transformers_cleanup.clear()")
+    assert kernel.run("print('shown')").printed == "shown\n"
+
+
 def test_stand_in_calls_are_limited_in_size(kernel):
     outcome = remote.RemoteEvaluator(kernel, call_timeout=20)("greedy", (np.zeros(1),), ("rnn_step_forward",))
     assert outcome.error_type == "RuntimeError" and "too large" in outcome.error
@@ -367,6 +382,11 @@ def test_a_prompt_with_a_guessed_token_is_not_taken_as_the_result(kernel):
     evaluator = remote.RemoteEvaluator(kernel, call_timeout=20)
     outcome = evaluator("cheater", (np.zeros(1),), ())
     assert outcome.outputs == "" and evaluator.input_prompts == 1
+
+
+def test_input_in_a_graded_function_fails_as_it_would_under_nbgrader(kernel):
+    outcome = remote.RemoteEvaluator(kernel, call_timeout=20)("asks", (np.zeros(1),), ())
+    assert outcome.error_type in ("EOFError", "StdinNotImplementedError") and outcome.outputs is None
 
 
 # --- small pieces ---------------------------------------------------------------------
