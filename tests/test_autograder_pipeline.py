@@ -329,6 +329,14 @@ def test_remote_call_uses_stand_ins_and_matches_the_reference(kernel):
     assert all(np.array_equal(a, b) for a, b in zip(outcome.args_after, args))
 
 
+def test_remote_call_as_cell_code_works_too(kernel):
+    """The fallback for an ipykernel that would not forward input() from user expressions."""
+    evaluator = remote.RemoteEvaluator(kernel, call_timeout=20)
+    evaluator.use_expressions = False
+    outcome = evaluator("rnn_forward", _args(np.random.default_rng(7)), ("rnn_step_forward",))
+    assert outcome.error is None and type(outcome.outputs[0]) is np.ndarray
+
+
 def test_remote_without_stand_in_calls_the_students_own_function(kernel):
     args = _args(np.random.default_rng(1))
     outcome = remote.RemoteEvaluator(kernel, call_timeout=20)("rnn_forward", args, ())
