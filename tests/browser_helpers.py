@@ -28,7 +28,6 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 
-ERROR_MIME = "application/vnd.jupyter.error"
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 # Status bar text once the kernel is connected and idle (the toolbar's circle turns idle earlier).
 IDLE = '.jp-StatusBar-TextItem:has-text("| Idle")'
@@ -45,8 +44,8 @@ class JupyterServer:
     """`jupyter lab` serving root_dir on 127.0.0.1:<free port> with a random token.
 
     Its output goes to log_path. start() waits until the REST API answers;
-    stop() ends the server's process group (the server and its kernels), by
-    the process id of the server it started.
+    stop() shuts its kernels down through the REST API, then ends the
+    server's process group, by the process id of the server it started.
     """
 
     def __init__(self, root_dir, log_path, startup_timeout=60.0):
@@ -210,25 +209,32 @@ class NotebookPage:
 
     # ------------------------------------------------------------------ what the notebook shows
 
+    def model_outputs(self):
+        """Every output of the notebook's model (what the kernel sent), as nbformat dicts, in cell order."""
+        return self.page.evaluate("""() => {
+            const model = window.jupyterapp.shell.currentWidget.content.model;
+            const outputs = [];
+            for (const cell of model.cells) outputs.push(...(cell.toJSON().outputs || []));
+            return outputs;
+        }""")
+
     def error_outputs(self):
-        """Text of every error output (traceback) in the notebook."""
-        return self.panel.locator(f'[data-mime-type="{ERROR_MIME}"]').all_inner_texts()
+        """Every error output, as "ename: evalue" plus the traceback's last line.
+
+        Read from the notebook's model: JupyterLab 4.6 renders a traceback
+        with the stderr mime type, so the page alone cannot tell it from a warning.
+        """
+        return [f"{o.get('ename')}: {o.get('evalue')}\n{(o.get('traceback') or [''])[-1]}"
+                for o in self.model_outputs() if o.get("output_type") == "error"]
 
     def stderr_outputs(self):
-        return self.panel.locator('[data-mime-type="application/vnd.jupyter.stderr"]').all_inner_texts()
+        """Text written to stderr (warnings, for instance), from the notebook's model."""
+        return ["".join(o.get("text", "")) for o in self.model_outputs()
+                if o.get("output_type") == "stream" and o.get("name") == "stderr"]
 
     def expected_widget_views(self):
         """How many widget views the kernel sent: outputs of that mime type in the notebook's model."""
-        return self.page.evaluate(f"""() => {{
-            const model = window.jupyterapp.shell.currentWidget.content.model;
-            let n = 0;
-            for (const cell of model.cells) {{
-                for (const out of (cell.toJSON().outputs || [])) {{
-                    if (out.data && out.data["{WIDGET_MIME}"]) n += 1;
-                }}
-            }}
-            return n;
-        }}""")
+        return sum(1 for o in self.model_outputs() if WIDGET_MIME in (o.get("data") or {}))
 
     def widget_views(self):
         """Top-level widget outputs of the notebook's cells, as (rendered: bool, text) in page order.

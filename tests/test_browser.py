@@ -21,6 +21,7 @@ import shutil
 import time
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from browser_helpers import JupyterServer, NotebookPage, launch_chromium
@@ -72,6 +73,30 @@ def latency_log():
     with open(ARTIFACTS / "latency.tsv", "w") as log:
         log.write("notebook\tslider\tkey\treadout before\treadout after\timages changed\tseconds\n")
         yield log
+
+
+def test_detectors_see_errors_and_widgets(lab, browser):
+    """The suite's own eyes: on a two-cell notebook (a slider, then 1/0) they find the error and the widget."""
+    probe = lab.root_dir / "browser_probe.ipynb"
+    nb_json = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell('import ipywidgets\nipywidgets.IntSlider(value=3, max=9, description="T")'),
+        nbformat.v4.new_code_cell("1 / 0"),
+    ], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}})
+    nbformat.write(nb_json, probe)
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        nb = NotebookPage(page, lab, probe.name, ARTIFACTS)
+        nb.open()
+        nb.run_all()
+        errors = nb.error_outputs()
+        assert len(errors) == 1 and "ZeroDivisionError" in errors[0], errors
+        assert nb.expected_widget_views() == 1
+        assert [ok for ok, _ in nb.widget_views()] == [True]
+        assert [name for name, _ in nb.sliders()] == ["T"]
+        assert nb.readout(nb.sliders()[0][1]) == "3"
+    finally:
+        page.close()
+        lab.shutdown_kernels()
 
 
 def test_browser_suite_covers_every_promised_notebook():
