@@ -109,7 +109,8 @@ def auto_scores(course, assignments, students):
 
 
 def children_cpu():
-    """CPU seconds (user + system) used so far by finished child processes and the children they waited for."""
+    """CPU seconds (user + system) used so far by finished child processes and the children they waited for
+    (not by processes reaped elsewhere, such as kernels in the bubblewrap sandbox)."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
 
@@ -184,16 +185,16 @@ def main(argv=None):
           f"submissions; parallel grader with {args.workers} workers")
     print(f"machine: {machine_summary()}")
     print()
-    print("| assignment | serial `nbgrader autograde`: wall s | CPU s | `python -m autograder grade`: wall s | "
-          "CPU s | ratio of wall times |")
+    print("| assignment | serial `nbgrader autograde`: wall s | its CPU s | `python -m autograder grade`: wall s | "
+          "its CPU s | ratio of wall times |")
     print("|---|---:|---:|---:|---:|---:|")
     for a, ((s_wall, s_cpu), (p_wall, p_cpu)) in times.items():
         print(f"| {a} | {s_wall:.0f} | {s_cpu:.0f} | {p_wall:.0f} | {p_cpu:.0f} | {p_wall / s_wall:.2f} |")
     print(f"| **all ({n * len(assignments)} submissions)** | **{serial_s:.0f}** | {serial_cpu:.0f} | "
           f"**{parallel_s:.0f}** | {parallel_cpu:.0f} | **{ratio:.2f}** |")
     print(f"\nratio target <= {TARGET_RATIO}: {'met' if ratio <= TARGET_RATIO else 'NOT met'}. "
-          f"CPU s: used by the grader and every process it waited for (kernels, sandboxes); "
-          f"wall time above CPU time / {os.cpu_count()} cores means the machine was shared or idle.")
+          f"CPU s: the grader's processes as the OS accounts them to this script (processes whose "
+          f"parent waited for them; kernels inside the bubblewrap sandbox are reaped by bwrap and not counted).")
     print()
     print(f"scores: {len(serial_scores)} grade cells, {full} with points, {total:g} points in all; "
           + ("identical in both gradebooks" if not differing else f"{len(differing)} DIFFER"))
