@@ -60,7 +60,8 @@ plt.plot([0, 1], [1, 0]); plt.show()
 NOISY = dict(RIGHT)
 NOISY["rnn_forward"] = RIGHT["rnn_forward"].replace(
     "    N, T, _ = x.shape",
-    "    import os, sys, warnings\n    print('hello from rnn_forward')\n    sys.stderr.write('stderr from rnn_forward\\n')\n"
+    "    import os, sys, warnings\n    print('hello from rnn_forward')\n"
+    "    sys.stderr.write('stderr from rnn_forward\\n')\n"
     "    os.write(2, b'stderr below Python from rnn_forward\\n')\n"
     "    warnings.warn('a warning from rnn_forward')\n    N, T, _ = x.shape") + NOISE
 
