@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 import warnings
+from pathlib import Path
 
 import psutil
 import pytest
@@ -322,3 +323,10 @@ def test_unsandboxed_fallback_warns_loudly_and_still_limits(course, monkeypatch)
             assert int(out) == 3000 * 1024 ** 2
     with pytest.raises(RuntimeError, match="UNSANDBOXED"):
         sandbox.sandbox_launcher(require_sandbox=True)
+
+
+def test_the_course_grades_every_kernel_in_the_sandbox():
+    from traitlets.config.loader import PyFileConfigLoader
+    course = Path(sandbox.__file__).resolve().parents[1] / "course"
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
+    assert config.GradeOutsideKernel.sandbox is True
