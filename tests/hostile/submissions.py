@@ -218,6 +218,22 @@ def extra_files(nb, ctx, folder):
     return nb
 
 
+def symlink_notebook_to_source(nb, ctx, folder):
+    """The submitted notebook is a link to the instructor's source notebook (solutions inside)."""
+    path = folder / f"{ctx.assignment}.ipynb"
+    path.unlink()
+    path.symlink_to(ctx.course / "source" / ctx.assignment / f"{ctx.assignment}.ipynb")
+    return None
+
+
+def symlink_to_gradebook(nb, ctx, folder):
+    """An extra 'file' that is a link to gradebook.db; a cell tries to read it through the link."""
+    (folder / "gradebook_link.db").symlink_to(ctx.course / "gradebook.db")
+    nb.cells.append(new_code_cell("try:\n    leaked = b'SQLite format' in open('gradebook_link.db', 'rb').read(64)\n"
+                                  "except OSError:\n    leaked = False\nprint('GRADEBOOK LEAKED', leaked)"))
+    return nb
+
+
 HOSTILE = [
     Hostile("loop_ignoring_sigint", ("rnn_step_forward",), add_cell(IGNORE_SIGNALS_LOOP), words="stopped"),
     Hostile("loop_in_answer", ("rnn_step_forward",),
@@ -251,4 +267,6 @@ HOSTILE = [
     Hostile("invalid_json", ("rnn_step_forward",), invalid_json, words=None, whole_submission_fails=True),
     Hostile("renamed_notebook", ("rnn_step_forward",), renamed, words=None, whole_submission_fails=True),
     Hostile("extra_files", ("rnn_step_forward",), extra_files, words="notes.txt"),
+    Hostile("symlink_notebook_to_source", (), symlink_notebook_to_source, words=None),
+    Hostile("symlink_to_gradebook", ("rnn_step_forward",), symlink_to_gradebook, words="GRADEBOOK LEAKED False"),
 ]
