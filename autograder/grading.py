@@ -27,9 +27,13 @@ ValueError or does nothing earns nothing).
 | clip_grad_norm               | clipped 0.5, total_norm 0.4, arguments unchanged 0.1               |
 | temporal_softmax_loss        | loss 0.45, dscores 0.45, arguments unchanged 0.1                   |
 
-Isolation: while F runs, every other graded function is the reference's
-(`stand_ins`), and backward functions get caches from the reference forward
-pass, so one bug costs marks in one function only.
+Isolation: while F runs, the graded functions F may build on (STAND_INS[F])
+are the reference's, and backward functions get caches from the reference
+forward pass, so one bug costs marks in one function only. Only building
+blocks stand in, never a function that can compute F by itself (rnn_backward
+is not a stand-in for rnn_step_backward: a one-step cache would hand over the
+answer; nor rnn_backward_truncated for rnn_backward: k = T would). A function
+called beyond these is the student's own.
 
 Diagnosis: when a part is wrong, every known mistake of F (mistakes/) is run
 on the same inputs; a mistake is named when the student's values agree with
@@ -81,6 +85,24 @@ def _name_cache_items(name, message):
     for i, item in enumerate(items):
         message = message.replace(f"cache[{i}] ", f"cache[{i}] ({item}) ", 1)
     return message
+
+
+# The graded functions that a student's F may call and that the reference replaces while F is checked.
+STAND_INS = {
+    "rnn_step_forward": (),
+    "rnn_forward": ("rnn_step_forward",),
+    "numerical_gradient": (),
+    "rnn_step_backward": (),
+    "rnn_backward": ("rnn_step_backward",),
+    "gradient_contributions": ("rnn_step_forward", "rnn_forward", "rnn_step_backward"),
+    "rnn_backward_truncated": ("rnn_step_backward", "rnn_backward"),
+    "rnn_backward_chunked": ("rnn_step_backward", "rnn_backward"),
+    "step_jacobians": (),
+    "gradient_norms_through_time": ("rnn_step_backward", "step_jacobians"),
+    "scale_to_spectral_radius": (),
+    "clip_grad_norm": (),
+    "temporal_softmax_loss": (),
+}
 
 
 def _tuple_parts(names, weights):
@@ -285,7 +307,7 @@ def grade_function(name, evaluate, seed, diagnose=True):
     if name not in PARTS:
         raise KeyError(f"{name!r} is not a graded function; graded functions are {', '.join(GRADED)}")
     start = time.perf_counter()
-    stand_ins = tuple(n for n in GRADED if n != name)
+    stand_ins = STAND_INS[name]
     cases = cases_for(name, seed)
     runs = []
     for case in cases:

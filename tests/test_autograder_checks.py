@@ -345,6 +345,22 @@ def rnn_step_backward(dh_next, cache):
     assert "step_jacobians" not in ns                      # stand-ins that were absent are gone again
 
 
+@pytest.mark.parametrize("name, delegation", [
+    ("rnn_backward", "def rnn_backward(dh, cache):\n    return rnn_backward_truncated(dh, cache, dh.shape[1])\n"),
+    ("rnn_step_backward", "def rnn_step_backward(dh_next, cache):\n"
+                          "    x_t, h_prev, Wx, Wh, h_next = cache\n"
+                          "    dx, dh0, dWx, dWh, db = rnn_backward(dh_next[:, None], (x_t[:, None], h_prev, Wx, Wh, h_next[:, None]))\n"
+                          "    return dx[:, 0], dh0, dWx, dWh, db\n"),
+    ("rnn_backward_truncated", "def rnn_backward_truncated(dh, cache, k):\n    return rnn_backward_chunked(dh, cache, k)\n"),
+])
+def test_a_stand_in_never_computes_the_graded_function_itself(name, delegation):
+    """Handing F to another graded function reaches the student's own (here a stub), not the reference."""
+    stubs = "".join(f"def {other}(*args):\n    raise NotImplementedError()\n"
+                    for other in GRADED if other != name)
+    report = grade(namespace_from(stubs + delegation), name)
+    assert report.fraction == 0
+
+
 # --- wrong work, bad outputs and hostile objects -----------------------------------
 
 def test_a_stub_scores_zero_with_a_friendly_message():
