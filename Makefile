@@ -26,7 +26,7 @@ setup-test: $(VENV)/.installed-test
 
 # Build the student notebooks (course/release/) and open them in JupyterLab.
 release: setup
-	cd course && for a in $(ASSIGNMENTS); do ../$(BIN)/nbgrader generate_assignment "$$a" --force --quiet || exit 1; done
+	cd course && for a in $(ASSIGNMENTS); do PATH="$(CURDIR)/$(BIN):$$PATH" nbgrader generate_assignment "$$a" --force --quiet || exit 1; done
 
 lab: release
 	@mkdir -p course/release
@@ -45,4 +45,4 @@ test: setup-test
 	$(BIN)/python -m pytest
 
 clean:
-	rm -rf course/release course/submitted course/autograded course/feedback course/gradebook.db
+	rm -rf course/release course/submitted course/autograded course/feedback course/gradebook.db course/autograder_results

@@ -10,6 +10,7 @@ autograder_results/<assignment>/<student>.json.
 import os
 
 from autograder.nbgrader_plugin import autograde_preprocessors
+from autograder.report import FEEDBACK_PREPROCESSORS
 
 c = get_config()  # noqa: F821 (provided by nbgrader)
 
@@ -22,3 +23,6 @@ c.GradeOutsideKernel.timeout = 60
 c.GradeOutsideKernel.call_timeout = 30.0
 # Every grading kernel runs in autograder.sandbox (bubblewrap; without it: a loud warning, resource limits only).
 c.GradeOutsideKernel.sandbox = True
+
+# Plain `nbgrader generate_feedback` also leaves hidden test code out of the feedback (nbgrader #917).
+c.GenerateFeedback.preprocessors = list(FEEDBACK_PREPROCESSORS)
