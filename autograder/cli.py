@@ -87,7 +87,7 @@ class Course:
         argv = [sys.executable, "-m", "nbgrader", *args]
         # its own process group, so that a timeout stops nbgrader and the kernels it started
         with subprocess.Popen(argv, cwd=self.root, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True, start_new_session=True) as proc:
+                              text=True, start_new_session=True, preexec_fn=_die_with_parent) as proc:
             try:
                 out, err = proc.communicate(timeout=timeout)
             except subprocess.TimeoutExpired:
@@ -95,6 +95,15 @@ class Course:
                 proc.communicate()
                 raise
         return subprocess.CompletedProcess(argv, proc.returncode, out, err)
+
+
+def _die_with_parent():
+    """In a worker's nbgrader process: be killed when the grading command dies (Linux), so that a killed class
+    run leaves no worker behind to write a student's folder while a rerun grades the same student."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def nbgrader_errors(run):
@@ -387,8 +396,9 @@ def build_parser():
     sub = parser.add_subparsers(dest="command", required=True)
 
     def add_timeout(p):
-        p.add_argument("--timeout", type=float, default=None,
-                       help="seconds one submission may take before it is stopped and reported (default: no limit)")
+        p.add_argument("--timeout", type=float, default=1200.0,
+                       help="seconds one submission may take before it is stopped and reported, so that a class "
+                            "run always ends (default: 1200; an honest submission takes well under a minute)")
         p.add_argument("--seed", type=int, default=None,
                        help="seed of the grading cases, the same for every student (default: fresh per notebook)")
 

@@ -63,7 +63,10 @@ def make_runtime_dir():
 
 
 def remove_runtime_dir(runtime_dir):
+    """Delete the kernel's private folder and the sandbox's record of how the kernel ended, beside it."""
     shutil.rmtree(runtime_dir, ignore_errors=True)
+    from .sandbox import outcome_path
+    outcome_path(runtime_dir).unlink(missing_ok=True)
 
 
 def make_kernel_manager(workdir, runtime_dir, launcher=None, python=None, manager_class=AsyncKernelManager,

@@ -58,9 +58,9 @@ from pathlib import Path
 from nbformat.v4 import new_output
 from nbgrader import utils
 from nbgrader.coursedir import CourseDirectory
-from nbgrader.preprocessors import ClearHiddenTests, Execute
+from nbgrader.preprocessors import ClearHiddenTests, DeduplicateIds, Execute
 from nbclient import NotebookClient
-from nbclient.exceptions import DeadKernelError
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from traitlets import Bool, Dict, Float, Integer, Unicode, default
 
 from . import kernels
@@ -76,6 +76,39 @@ def autograde_preprocessors():
     if Execute not in default:
         raise RuntimeError(f"nbgrader's autograde pipeline has no Execute step to replace: {default}")
     return [GradeOutsideKernel if p is Execute else p for p in default]
+
+
+class DeduplicateGradedCells(DeduplicateIds):
+    """nbgrader's DeduplicateIds, but a repeated grade_id loses its nbgrader metadata entirely.
+
+    A copied or split graded cell (copy-paste in JupyterLab copies the metadata)
+    repeats a grade_id. nbgrader keeps the last copy and sets the others'
+    metadata to {}, which CheckCellMetadata then rejects, failing the whole
+    submission with a misleading "old metadata format" message (nbgrader
+    #1083). Here the earlier copies become plain cells: they still run, and
+    the last copy is graded.
+    """
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        if not (utils.is_grade(cell) or utils.is_solution(cell) or utils.is_locked(cell)):
+            return cell, resources
+        grade_id = cell.metadata.nbgrader["grade_id"]
+        if grade_id in self.grade_ids:
+            self.log.warning("Cell with id '%s' exists multiple times: the earlier copy is graded as a plain cell",
+                             grade_id)
+            del cell.metadata["nbgrader"]
+        else:
+            self.grade_ids.add(grade_id)
+        return cell, resources
+
+
+def sanitize_preprocessors():
+    """nbgrader's sanitize pipeline with DeduplicateIds replaced by DeduplicateGradedCells."""
+    from nbgrader.converters.autograde import Autograde
+    default = Autograde.class_traits()["sanitize_preprocessors"].default()
+    if DeduplicateIds not in default:
+        raise RuntimeError(f"nbgrader's sanitize pipeline has no DeduplicateIds step to replace: {default}")
+    return [DeduplicateGradedCells if p is DeduplicateIds else p for p in default]
 
 
 def results_path(course_root, assignment, student):
@@ -160,6 +193,9 @@ class GradeOutsideKernel(Execute):
         seed = run_seed(self.seed)
         reports, failures, notes = {}, {}, []
         self.restarts = 0
+        refused = self._drop_symlinked_files(resources, notes)
+        if refused:
+            return self._refuse(nb, resources, refused, tests, answers, seed, notes)
         start = time.perf_counter()
         try:
             NotebookClient.__init__(self, nb, km)       # as ExecutePreprocessor.preprocess: reset to this notebook
@@ -190,6 +226,52 @@ class GradeOutsideKernel(Execute):
         self._save_results(resources, seed, reports, failures, test_cells, notes)
         return self.nb, self.resources
 
+    def _submitted_dir(self, resources):
+        info = (resources or {}).get("nbgrader", {})
+        if not (info.get("student") and info.get("assignment")):
+            return None
+        coursedir = CourseDirectory(config=self.config)
+        return Path(coursedir.root) / coursedir.submitted_directory / info["student"] / info["assignment"]
+
+    def _drop_symlinked_files(self, resources, notes):
+        """Symbolic links in the submission are never followed (nbgrader's copy did follow them, as the
+        grader): the copies they produced in the kernel's folder are deleted before the kernel starts.
+        Returns a refusal message when the notebook itself is a link, else None."""
+        submitted = self._submitted_dir(resources)
+        if submitted is None or not submitted.exists():
+            return None
+        notebook = f"{resources['nbgrader'].get('notebook')}.ipynb"
+        for top, dirs, files in os.walk(submitted):          # does not descend into linked folders
+            for entry in dirs + files:
+                path = Path(top) / entry
+                if not path.is_symlink():
+                    continue
+                rel = path.relative_to(submitted)
+                if str(rel) == notebook:
+                    return (f"The submitted notebook {notebook} is a symbolic link, not a notebook: it was not "
+                            "graded. Submit the notebook file itself.")
+                copy = Path(self._workdir) / rel
+                if copy.is_dir() and not copy.is_symlink():
+                    import shutil
+                    shutil.rmtree(copy, ignore_errors=True)
+                elif copy.exists() or copy.is_symlink():
+                    copy.unlink()
+                notes.append(f"{rel} is a symbolic link in the submission: it was removed, not followed")
+        return None
+
+    def _refuse(self, nb, resources, message, tests, answers, seed, notes):
+        """Grade nothing: every test cell scores 0 with `message`; answer cells keep no content."""
+        self.nb = nb
+        for cell in nb.cells:
+            if cell.cell_type == "code" and utils.is_solution(cell) and not utils.is_grade(cell):
+                cell.source = f"# Not graded: {message}"     # the link's target is never shown back
+                cell.outputs = []
+        notes.append(message)
+        failures = {name: message for name in answers}
+        test_cells = self._write_test_cells(tests, {}, failures, answers, refused=True)
+        self._save_results(resources, seed, {}, failures, test_cells, notes)
+        return nb, resources
+
     def _run_cells(self, indices, resources, notes):
         """Execute the given cells, outputs kept. A cell that kills the kernel gets an error output; the
         kernel is restarted with the cells before it run again, and execution goes on after it."""
@@ -198,11 +280,16 @@ class GradeOutsideKernel(Execute):
             cell = self.nb.cells[index]
             try:
                 self.preprocess_cell(cell, resources, index)
-            except DeadKernelError:
-                reason = self._death_reason()
-                cell.outputs.append(new_output("error", ename="DeadKernelError", evalue=reason,
-                                               traceback=[f"DeadKernelError: {reason}"]))
-                notes.append(f"the kernel died in cell {index}: {reason}")
+            except (DeadKernelError, CellTimeoutError) as e:
+                if isinstance(e, DeadKernelError):
+                    ename, reason = "DeadKernelError", self._death_reason()
+                    note = f"the kernel died in cell {index}: {reason}"
+                else:                       # the interrupt did not stop it: the kernel is replaced
+                    ename = "CellTimeoutError"
+                    reason = f"the cell ran past its {self.timeout:g} s limit, ignored the interrupt and was stopped"
+                    note = f"cell {index} was stopped: it ran past its {self.timeout:g} s limit and ignored the interrupt"
+                cell.outputs.append(new_output("error", ename=ename, evalue=reason, traceback=[f"{ename}: {reason}"]))
+                notes.append(note)
                 self._no_replay.add(index)
                 self._fresh_kernel(done, notes)
                 continue
@@ -274,7 +361,7 @@ class GradeOutsideKernel(Execute):
 
     # -- the test cells ----------------------------------------------------------
 
-    def _write_test_cells(self, tests, reports, failures, answers):
+    def _write_test_cells(self, tests, reports, failures, answers, refused=False):
         """Replace each test cell's source by its visible part and its outputs by feedback + score."""
         hidden = ClearHiddenTests(config=self.config)
         written = {}
@@ -285,6 +372,8 @@ class GradeOutsideKernel(Execute):
             points = float(cell.metadata["nbgrader"].get("points", 0))
             if name in reports:
                 text, fraction = reports[name].feedback, reports[name].fraction
+            elif refused:
+                text, fraction = next(iter(failures.values()), "This notebook was not graded."), 0.0
             elif name in failures:
                 self.log.error("Test cell %s scores 0: the autograder failed on %s", grade_id, name)
                 text, fraction = (f"{name}: the autograder could not grade this function ({failures[name]}). "
@@ -305,6 +394,13 @@ class GradeOutsideKernel(Execute):
         return written
 
     # -- the results file --------------------------------------------------------
+
+    def _sandboxed(self):
+        """True when this notebook's kernel really ran in the sandbox (not only when the config asked for it)."""
+        if not self.sandbox:
+            return False
+        from .sandbox import sandbox_status
+        return bool(sandbox_status().sandboxed)
 
     def _save_results(self, resources, seed, reports, failures, test_cells, notes):
         info = (resources or {}).get("nbgrader", {})
@@ -328,7 +424,7 @@ class GradeOutsideKernel(Execute):
                                  "mistakes": [], "message": why, "cases": []} for name, why in failures.items()})
         data["notebooks"][notebook] = {
             "graded_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-            "seed": seed, "sandboxed": bool(self.sandbox), "kernel_restarts": self.restarts,
+            "seed": seed, "sandboxed": self._sandboxed(), "kernel_restarts": self.restarts,
             "notes": notes, "functions": functions, "test_cells": test_cells}
         handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{student}.", suffix=".json")
         with os.fdopen(handle, "w") as f:

@@ -9,7 +9,7 @@ autograder_results/<assignment>/<student>.json.
 """
 import os
 
-from autograder.nbgrader_plugin import autograde_preprocessors
+from autograder.nbgrader_plugin import autograde_preprocessors, sanitize_preprocessors
 from autograder.report import FEEDBACK_PREPROCESSORS
 
 c = get_config()  # noqa: F821 (provided by nbgrader)
@@ -17,6 +17,7 @@ c = get_config()  # noqa: F821 (provided by nbgrader)
 c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
 c.CourseDirectory.course_id = "bptt"
 
+c.Autograde.sanitize_preprocessors = sanitize_preprocessors()     # duplicated graded cells: nbgrader #1083
 c.Autograde.autograde_preprocessors = autograde_preprocessors()
 # Seconds per student cell (nbgrader's own trait) and per call of a graded function.
 c.GradeOutsideKernel.timeout = 60

@@ -29,6 +29,8 @@ from pathlib import Path
 import nbformat
 import psutil
 import pytest
+
+from system_tools import needs_bubblewrap
 from nbgrader.api import Gradebook, MissingEntry
 
 import pipeline_helpers as ph
@@ -36,7 +38,7 @@ from autograder import cli, sandbox
 from autograder.nbgrader_plugin import MAX_RESTARTS
 from hostile.submissions import HOSTILE, MARKER, Context
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="bubblewrap sandboxes exist on Linux only")
+pytestmark = [pytest.mark.skipif(not sys.platform.startswith("linux"), reason="bubblewrap sandboxes exist on Linux only"), needs_bubblewrap()]
 
 A = ph.ASSIGNMENT
 SEED = "20261125"
@@ -193,21 +195,9 @@ def test_no_process_an_attack_started_survives(graded):
 # Behaviours the sandbox contains but the grading pipeline (autograder/nbgrader_plugin.py) does not
 # yet turn into a graded notebook: the whole submission fails, so honest content earns 0.
 # strict: these start failing (XPASS) the day the pipeline handles them; then delete the entry.
-PIPELINE_GAPS = {
-    "loop_ignoring_sigint": "GradeOutsideKernel._run_cells does not catch nbclient's CellTimeoutError "
-                            "(a cell that ignores the interrupt): the whole submission fails",
-    "patch_numpy_builtins": "patched builtins hang the kernel; CellTimeoutError is not caught in "
-                            "GradeOutsideKernel._run_cells: the whole submission fails",
-    "duplicated_split_cells": "no sanitize step for duplicated/split graded cells: nbgrader's "
-                              "CheckCellMetadata fails the submission ('old version' message, nbgrader #1083)",
-}
+PIPELINE_GAPS = {}
 # Holes outside the kernel (nbgrader itself reads the submission as the grader): strict xfails too.
-NBGRADER_HOLES = {
-    "symlink_notebook_to_source": "nbgrader reads a submitted notebook that is a symlink to source/ (solutions): "
-                                  "the grader must refuse symlinks in submitted/ before autograding",
-    "symlink_to_gradebook": "nbgrader's shutil.copy dereferences a symlink in submitted/ as the grader, so the "
-                            "gradebook's bytes land in the kernel's copy: refuse symlinks before autograding",
-}
+NBGRADER_HOLES = {}
 
 
 def hostile_params():

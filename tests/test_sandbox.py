@@ -18,12 +18,14 @@ from pathlib import Path
 import psutil
 import pytest
 
+from system_tools import needs_bubblewrap
+
 from autograder import sandbox
 from autograder.limits import REASON_MEMORY, REASON_RUNTIME_FILES, REASON_TIME, Limits, explain
 from hostile.kernel_client import SandboxedKernel
 
 LINUX = sys.platform.startswith("linux")
-pytestmark = pytest.mark.skipif(not LINUX, reason="bubblewrap sandboxes exist on Linux only")
+pytestmark = [pytest.mark.skipif(not LINUX, reason="bubblewrap sandboxes exist on Linux only"), needs_bubblewrap()]
 
 SECRET = "hidden-test-secret-7c1f"
 
