@@ -17,6 +17,7 @@ slider move) and each notebook's stderr text.
 Select with `pytest -m browser`. Needs `apt-get install chromium` and
 `pip install playwright` (never `playwright install`).
 """
+import importlib.util
 import shutil
 import time
 from pathlib import Path
@@ -25,8 +26,17 @@ import nbformat
 import pytest
 
 from browser_helpers import JupyterServer, NotebookPage, launch_chromium
+from system_tools import IN_CI, needs_chromium
 
-pytestmark = pytest.mark.browser
+HAVE_PLAYWRIGHT = importlib.util.find_spec("playwright") is not None
+# Skipped only outside CI (tests/system_tools.py): in CI a missing browser or Playwright is a failure.
+pytestmark = [
+    pytest.mark.browser,
+    needs_chromium(),
+    pytest.mark.skipif(not HAVE_PLAYWRIGHT and not IN_CI,
+                       reason="the real-browser test needs `pip install playwright` (the `browser` extra; "
+                              "never `playwright install`)"),
+]
 
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "artifacts" / "browser"
