@@ -85,17 +85,16 @@ class ContributionPlot:
         a.set_ylabel("loss step t")
         self.heat_title = a.set_title("", fontsize=10)
         cax = fig.add_axes((0.43, 0.13, 0.015, 0.72))
-        self.cbar = fig.colorbar(self.heat, cax=cax, label="log10 C[t, s]   (white: s > t, no term)")
+        self.cbar = fig.colorbar(self.heat, cax=cax, label="log10 C[t, s] (white: s > t)")
 
         d = self.decay_ax = fig.add_axes((0.6, 0.13, 0.37, 0.72))
-        self.decay_line, = d.plot([], [], "o-", ms=3, color="tab:purple", label="log10 mean of C[t, t-d]")
-        self.rho_line, = d.plot([], [], "--", color="gray", label="same at d = 0, times rho^d (linear RNN)")
+        self.decay_line, = d.plot([], [], "o-", ms=3, color="tab:purple")
+        self.rho_line, = d.plot([], [], "--", color="gray")
         d.set_xlabel("distance d = t - s (steps back)")
-        d.set_ylabel("log10 size of the term")
-        d.legend(loc="lower left", fontsize=9)
+        d.set_ylabel("log10 mean of C[t, t-d]")     # no legend (slow to draw): the title says what is dashed
         self.decay_title = d.set_title("", fontsize=10)
         for axis in (a.xaxis, a.yaxis, cax.yaxis, d.xaxis, d.yaxis):
-            axis.set_major_locator(MaxNLocator(5, integer=True))    # few tick labels: text is the slow part
+            axis.set_major_locator(MaxNLocator(3 if axis is cax.yaxis else 4, integer=True))    # few tick labels: text is the slow part
 
     def update(self, view):
         """Show a contribution_view dict; returns the figure."""
@@ -106,7 +105,7 @@ class ContributionPlot:
         self.heat.set_data(shown)
         self.heat.set_extent((-0.5, T - 0.5, T - 0.5, -0.5))
         self.heat.set_clim(np.log10(top) - DECADES, np.log10(top))
-        self.heat_title.set_text(f"C[t, s] = ||term that L_t deposits in dWh at step s||\nT = {T}, rho = {rho:.2f}")
+        self.heat_title.set_text(f"C[t, s] = ||term of L_t in dWh at step s||, T = {T}, rho = {rho:.2f}")
         d = np.arange(T)
         log_decay = np.log10(np.maximum(decay, 1e-300))
         self.decay_line.set_data(d, log_decay)
@@ -115,8 +114,8 @@ class ContributionPlot:
         ax.set_xlim(-0.5, max(T - 0.5, 1))
         ax.set_ylim(max(log_decay.min(), np.log10(top) - 16) - 0.5, max(log_decay.max(), np.log10(top)) + 0.5)
         far = decay[min(10, T - 1)] / decay[0] if decay[0] > 0 else 0.0
-        self.decay_title.set_text(f"terms fade with distance: 10 steps back\nthey are {far:.1e} of the "
-                                  "diagonal's size" if T > 10 else "terms against distance (T <= 10)")
+        self.decay_title.set_text((f"10 steps back: {far:.1e} of d = 0" if T > 10 else "terms against distance")
+                                  + "\ndashed: d = 0 times rho^d (linear RNN)")
         return self.fig
 
 

@@ -279,7 +279,7 @@ def truncation_explorer(rnn_forward, rnn_backward, gradient_contributions, rnn_b
 
     # One figure whose artists are updated in place: re-creating axes and ticks on
     # every move would triple the drawing time.
-    fig = Figure(figsize=(12, 3.7))
+    fig = Figure(figsize=(12, 3.7), dpi=72)          # notebook-sized PNG: fewer pixels to draw and encode
     axes = fig.subplots(1, 3)
     fig.subplots_adjust(left=0.05, right=0.99, bottom=0.15, top=0.84, wspace=0.3)
     grey = axes[0].imshow(np.ones((1, 1)), cmap="Greys", vmin=0, vmax=3, interpolation="nearest")
@@ -293,7 +293,7 @@ def truncation_explorer(rnn_forward, rnn_backward, gradient_contributions, rnn_b
     marks = [ax.axvline(k, color="k", ls=":", lw=1) for ax in axes[1:]]
     axes[1].legend(fontsize=7, loc="lower left")     # one legend for the two colours: legends are slow to draw
     for ax in axes:
-        ax.locator_params(nbins=4)                   # fewer tick labels to lay out on every redraw
+        ax.locator_params(nbins=3)                   # fewer tick labels to lay out on every redraw
 
     def update(T, k, scheme):
         k = min(k, T)
@@ -318,7 +318,8 @@ def truncation_explorer(rnn_forward, rnn_backward, gradient_contributions, rnn_b
         return fig
 
     def show_view(T, k, scheme):
-        display(update(T, k, scheme))
+        from .unrolling import figure_image         # one render (the inline backend's tight bbox draws twice)
+        display(figure_image(update(T, k, scheme)))
 
     T_slider = widgets.IntSlider(value=T, min=2, max=T_max, description="T")
     k_slider = widgets.IntSlider(value=k, min=1, max=T_max, description="k")

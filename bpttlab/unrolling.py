@@ -129,16 +129,18 @@ class UnrolledPlot:
                              interpolation="nearest")
         a.set_xlabel("time step t")
         a.set_ylabel("hidden unit")
-        a.set_title("hidden states h_t after a pulse at t = 0 (red +1, blue -1)", fontsize=10)
+        a.set_title("h_t after a pulse at t = 0 (red +1, blue -1)", fontsize=10)
 
         m = self.mem_ax = fig.add_axes((0.68, 0.09, 0.3, 0.3))
         self.mem_line, = m.plot([], [], color="black")
         self.mem_mark, = m.plot([], [], "o", color="tab:red")
         m.set_xlabel("sequence length T")
-        m.set_ylabel("cache for backward (MB)")
+        n = STORE_SIZES
+        m.set_ylabel(f"MB, N={n['N']} D={n['D']} H={n['H']}")
         self.mem_title = m.set_title("", fontsize=10)
-        for axis in (a.xaxis, a.yaxis, m.xaxis, m.yaxis):
-            axis.set_major_locator(MaxNLocator(5, integer=axis is not m.yaxis))  # few labels: text is slow
+        a.set_yticks([0, H - 1])
+        for axis in (a.xaxis, m.xaxis, m.yaxis):
+            axis.set_major_locator(MaxNLocator(3, integer=axis is not m.yaxis))  # few labels: text is slow
 
     def update(self, view):
         """Show an unrolled_view dict (its T must be <= T_max); returns the figure."""
@@ -156,10 +158,9 @@ class UnrolledPlot:
         size = 420 if T <= 12 else 160
         self.x_nodes.set_sizes([size])
         self.h_nodes.set_sizes([size])
-        every = 1 if T <= 12 else 4          # fewer labels when the nodes get small
         for i, (xl, hl) in enumerate(zip(self.x_labels, self.h_labels)):
-            for lab in (xl, hl):
-                lab.set_visible(i < T and (i % every == 0 or i == T - 1))
+            for lab in (xl, hl):             # small nodes: first and last labelled only (text is slow to draw)
+                lab.set_visible(i < T and (T <= 12 or i in (0, T - 1)))
                 lab.set_fontsize(10 if T <= 12 else 8)
             xl.set_y(0 if T <= 12 else -0.22)         # small nodes: labels beside them
             hl.set_y(1 if T <= 12 else 1.22)
@@ -169,8 +170,7 @@ class UnrolledPlot:
             for lab in (self.wx_labels[i], self.wh_labels[i], self.b_labels[i]):
                 lab.set_visible(i < T and (weights_shown or i == 0))
         self.graph_ax.set_xlim(-1.6, max(T, 4) - 0.4)
-        self.title.set_text(f"The RNN unrolled over T = {T} steps: {T} layers sharing the same Wx (blue arrows), "
-                            f"Wh (orange arrows) and b")
+        self.title.set_text(f"RNN unrolled over T = {T} steps: every step shares Wx (blue), Wh (orange), b")
 
         self.heat.set_data(view["h"].T)
         self.heat.set_extent((-0.5, T - 0.5, H - 0.5, -0.5))
@@ -180,9 +180,7 @@ class UnrolledPlot:
         self.mem_mark.set_data([T], [mb])
         self.mem_ax.set_xlim(0, view["T_max"] + 1)
         self.mem_ax.set_ylim(0, view["stored_MB"][-1] * 1.05)
-        n = STORE_SIZES
-        self.mem_title.set_text(f"stored for backward (N={n['N']}, D={n['D']}, H={n['H']}):\n"
-                                f"{mb:.2f} MB at T = {T}; grows linearly with T")
+        self.mem_title.set_text(f"cache for backward: {mb:.2f} MB at T = {T}")
         return self.fig
 
 

@@ -252,7 +252,7 @@ def norm_explorer(rnn_forward, gradient_norms_through_time, scale_to_spectral_ra
     from matplotlib.figure import Figure
 
     # One figure whose lines are updated in place (re-creating axes on every move is slow).
-    fig = Figure(figsize=(7.5, 3.8))
+    fig = Figure(figsize=(7.5, 3.8), dpi=80)
     ax = fig.subplots()
     fig.subplots_adjust(left=0.11, right=0.98, bottom=0.14, top=0.9)
     measured_line, = ax.plot([], [], color="C0", lw=2)
@@ -278,7 +278,8 @@ def norm_explorer(rnn_forward, gradient_norms_through_time, scale_to_spectral_ra
     T_slider = widgets.IntSlider(value=T, min=5, max=T_max, step=5, description="T")
     std_slider = widgets.FloatLogSlider(value=input_std, base=10, min=-2, max=0.5, step=0.25,
                                         description="input std")
-    out = widgets.interactive_output(lambda rho, T, input_std: display(update(rho, T, input_std)),
+    from .unrolling import figure_image             # one render (the inline backend's tight bbox draws twice)
+    out = widgets.interactive_output(lambda rho, T, input_std: display(figure_image(update(rho, T, input_std))),
                                      {"rho": rho_slider, "T": T_slider, "input_std": std_slider})
     box = widgets.VBox([widgets.HBox([rho_slider, T_slider, std_slider]), out])
     if show:
