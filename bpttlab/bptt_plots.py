@@ -10,9 +10,7 @@ the terms against the distance t - s. No graded code lives here.
 """
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.ticker import MaxNLocator
-
-from .unrolling import figure_image
+from .unrolling import figure_image, fix_ticks
 
 DECADES = 8          # the colour scale spans this many powers of ten below the largest term
 
@@ -93,8 +91,6 @@ class ContributionPlot:
         d.set_xlabel("distance d = t - s (steps back)")
         d.set_ylabel("log10 mean of C[t, t-d]")     # no legend (slow to draw): the title says what is dashed
         self.decay_title = d.set_title("", fontsize=10)
-        for axis in (a.xaxis, a.yaxis, cax.yaxis, d.xaxis, d.yaxis):
-            axis.set_major_locator(MaxNLocator(3 if axis is cax.yaxis else 4, integer=True))    # few tick labels: text is the slow part
 
     def update(self, view):
         """Show a contribution_view dict; returns the figure."""
@@ -105,6 +101,9 @@ class ContributionPlot:
         self.heat.set_data(shown)
         self.heat.set_extent((-0.5, T - 0.5, T - 0.5, -0.5))
         self.heat.set_clim(np.log10(top) - DECADES, np.log10(top))
+        fix_ticks(self.heat_ax, nbins=4, integer=True)       # fixed ticks: few labels, no locator on every draw
+        lo = np.log10(top) - DECADES
+        self.cbar.set_ticks(np.arange(np.ceil(lo), np.log10(top) + 1e-9, 2 if DECADES > 4 else 1))
         self.heat_title.set_text(f"C[t, s] = ||term of L_t in dWh at step s||, T = {T}, rho = {rho:.2f}")
         d = np.arange(T)
         log_decay = np.log10(np.maximum(decay, 1e-300))
@@ -113,6 +112,7 @@ class ContributionPlot:
         ax = self.decay_ax
         ax.set_xlim(-0.5, max(T - 0.5, 1))
         ax.set_ylim(max(log_decay.min(), np.log10(top) - 16) - 0.5, max(log_decay.max(), np.log10(top)) + 0.5)
+        fix_ticks(ax, nbins=4, integer=True)
         far = decay[min(10, T - 1)] / decay[0] if decay[0] > 0 else 0.0
         self.decay_title.set_text((f"10 steps back: {far:.1e} of d = 0" if T > 10 else "terms against distance")
                                   + "\ndashed: d = 0 times rho^d (linear RNN)")

@@ -266,6 +266,8 @@ def truncation_explorer(rnn_forward, rnn_backward, gradient_contributions, rnn_b
     from IPython.display import display
     from matplotlib.figure import Figure
 
+    from .unrolling import fix_ticks
+
     cache = {}
 
     def compute(T):
@@ -292,8 +294,6 @@ def truncation_explorer(rnn_forward, rnn_backward, gradient_contributions, rnn_b
     axes[2].set(xlabel="k", ylabel="count", title="cost: backward steps (solid),\nstates kept (dashed)")
     marks = [ax.axvline(k, color="k", ls=":", lw=1) for ax in axes[1:]]
     axes[1].legend(fontsize=7, loc="lower left")     # one legend for the two colours: legends are slow to draw
-    for ax in axes:
-        ax.locator_params(nbins=3)                   # fewer tick labels to lay out on every redraw
 
     def update(T, k, scheme):
         k = min(k, T)
@@ -303,6 +303,7 @@ def truncation_explorer(rnn_forward, rnn_backward, gradient_contributions, rnn_b
             image.set_data(data)
             image.set_extent((-0.5, T - 0.5, T - 0.5, -0.5))
         colour.set_clim(view["vmin"], view["vmax"])
+        fix_ticks(axes[0], nbins=3, integer=True)        # fixed ticks: no locator run on every draw
         axes[0].set_title(_masked_title(view, k, scheme, T))
         for line, name in zip(bias_lines, SCHEMES):       # log10 on a linear axis: no slow mathtext labels
             line.set_data(bias["k"], np.log10(np.maximum(bias[name]["rel_error"], 1e-16)))
@@ -315,6 +316,7 @@ def truncation_explorer(rnn_forward, rnn_backward, gradient_contributions, rnn_b
         for ax in axes[1:]:
             ax.relim()
             ax.autoscale_view()
+            fix_ticks(ax, nbins=3)
         return fig
 
     def show_view(T, k, scheme):

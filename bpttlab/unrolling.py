@@ -85,6 +85,22 @@ def figure_image(fig):
     return Image(data=buf.getvalue(), format="png")
 
 
+def fix_ticks(ax, nbins=4, integer=False, which="xy"):
+    """Freeze the ticks of ax for its current limits: at most nbins + 1 nice values, fixed labels.
+
+    A default axis re-runs its locator and formatter a dozen times per render
+    (draw, tight bbox, label placement); fixed ticks make that free. Call it
+    again after the limits change.
+    """
+    for name in which:
+        axis = ax.xaxis if name == "x" else ax.yaxis
+        lo, hi = sorted(axis.get_view_interval())
+        span = hi - lo if hi > lo else 1.0
+        locs = [v for v in MaxNLocator(nbins, integer=integer).tick_values(lo, hi)
+                if lo - 1e-9 * span <= v <= hi + 1e-9 * span]
+        axis.set_ticks(locs, labels=[f"{v:g}".replace("-", "\u2212") for v in locs])
+
+
 def _sub(t):
     """t as Unicode subscript digits (plain text renders much faster than LaTeX)."""
     return str(t).translate(SUBSCRIPT)
@@ -139,8 +155,7 @@ class UnrolledPlot:
         m.set_ylabel(f"MB, N={n['N']} D={n['D']} H={n['H']}")
         self.mem_title = m.set_title("", fontsize=10)
         a.set_yticks([0, H - 1])
-        for axis in (a.xaxis, m.xaxis, m.yaxis):
-            axis.set_major_locator(MaxNLocator(3, integer=axis is not m.yaxis))  # few labels: text is slow
+        self._mem_limits = None
 
     def update(self, view):
         """Show an unrolled_view dict (its T must be <= T_max); returns the figure."""
@@ -174,12 +189,18 @@ class UnrolledPlot:
 
         self.heat.set_data(view["h"].T)
         self.heat.set_extent((-0.5, T - 0.5, H - 0.5, -0.5))
+        fix_ticks(self.heat_ax, nbins=3, integer=True, which="x")
 
         self.mem_line.set_data(view["T_range"], view["stored_MB"])
         mb = view["stored_MB"][T - 1]
         self.mem_mark.set_data([T], [mb])
-        self.mem_ax.set_xlim(0, view["T_max"] + 1)
-        self.mem_ax.set_ylim(0, view["stored_MB"][-1] * 1.05)
+        limits = (view["T_max"] + 1, view["stored_MB"][-1] * 1.05)
+        if limits != self._mem_limits:             # ticks set once (they depend on T_max only)
+            self.mem_ax.set_xlim(0, limits[0])
+            self.mem_ax.set_ylim(0, limits[1])
+            fix_ticks(self.mem_ax, nbins=3, integer=True, which="x")
+            fix_ticks(self.mem_ax, nbins=3, which="y")
+            self._mem_limits = limits
         self.mem_title.set_text(f"cache for backward: {mb:.2f} MB at T = {T}")
         return self.fig
 

@@ -251,6 +251,8 @@ def norm_explorer(rnn_forward, gradient_norms_through_time, scale_to_spectral_ra
     from IPython.display import display
     from matplotlib.figure import Figure
 
+    from .unrolling import fix_ticks
+
     # One figure whose lines are updated in place (re-creating axes on every move is slow).
     fig = Figure(figsize=(7.5, 3.8), dpi=80)
     ax = fig.subplots()
@@ -259,7 +261,6 @@ def norm_explorer(rnn_forward, gradient_norms_through_time, scale_to_spectral_ra
     bound_line, = ax.plot([], [], "--", color="C0", lw=1)
     ax.set(xlabel="distance back in time, T-1-s", ylabel="log10 ||dL/dh_s|| / ||dL/dh_{T-1}||")
     ax.axhline(0, color="gray", lw=0.8)
-    ax.locator_params(nbins=5)
 
     def update(rho, T, input_std):
         curves = norm_curves(rnn_forward, gradient_norms_through_time, scale_to_spectral_radius, [rho],
@@ -270,6 +271,7 @@ def norm_explorer(rnn_forward, gradient_norms_through_time, scale_to_spectral_ra
         bound_line.set_data(curves["distance"], np.log10(c["crude"]))
         ax.set_xlim(0, T - 1)
         ax.set_ylim(max(-16.0, measured.min() - 1), max(1.0, min(8.0, measured.max() + 2)))
+        fix_ticks(ax, nbins=5)                          # fixed ticks: no locator run on every draw
         ax.set_title(f"rho = {rho:.2f} (sigma_max = {c['sigma_max']:.2f}), T = {T}, input std {input_std:.2g}\n"
                      f"measured (solid), bound sigma_max^distance (dashed)", fontsize=9)
         return fig
