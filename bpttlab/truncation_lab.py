@@ -288,12 +288,13 @@ def truncation_explorer(rnn_forward, rnn_backward, gradient_contributions, rnn_b
     colour = axes[0].imshow(np.ones((1, 1)), cmap="viridis", interpolation="nearest")
     axes[0].set(xlabel="deposit step s", ylabel="loss step t")
     bias_lines = [axes[1].plot([], [], "o-", ms=3, color=f"C{i}", label=name)[0] for i, name in enumerate(SCHEMES)]
-    axes[1].set(xlabel="k", ylabel="log10 relative error", title="bias: ||dWh_k - dWh|| / ||dWh||")
+    axes[1].set(xlabel="k", ylabel="log10 ||dWh_k - dWh|| / ||dWh||",
+                title="bias: sliding (blue), chunked (orange)")
     cost_lines = [axes[2].plot([], [], color=f"C{i}")[0] for i in range(len(SCHEMES))]
     cost_lines.append(axes[2].plot([], [], "k--")[0])
     axes[2].set(xlabel="k", ylabel="count", title="cost: backward steps (solid),\nstates kept (dashed)")
     marks = [ax.axvline(k, color="k", ls=":", lw=1) for ax in axes[1:]]
-    axes[1].legend(fontsize=7, loc="lower left")     # one legend for the two colours: legends are slow to draw
+    # no legend (slow to draw): the bias title names the two colours, used in all three panels
 
     def update(T, k, scheme):
         k = min(k, T)
