@@ -12,22 +12,28 @@ the autograder pipeline) applies exactly as for plain `nbgrader autograde`.
 
 Parallel grading with a single gradebook writer. nbgrader grades one
 submission at a time, and SQLite allows one writer: two `nbgrader autograde`
-processes on the same gradebook.db abort with "database is locked". So each
-worker runs plain `nbgrader autograde <assignment> --student S --force`
+processes on the same gradebook.db abort with "database is locked". So the
+students are split into batches (a work queue of small batches, see
+`batches_of`), and each worker runs plain `nbgrader autograde <assignment>
+--force --CourseDirectory.student_id_exclude=<everyone outside the batch>`
 against a private copy of gradebook.db (same course folder, same config,
-writing only `autograded/S/<assignment>/`), and this process, the only
-writer, copies what autograding wrote for S (submission timestamp, late
-penalties, auto scores, "needs manual grade" flags, auto comments) into the
-real gradebook. Manual scores already in the gradebook are kept.
+writing only `autograded/S/<assignment>/` of its students): one nbgrader start
+(~3 s of imports) per batch, not per student. This process, the only writer,
+copies what autograding wrote for each student S of the batch (submission
+timestamp, late penalties, auto scores, "needs manual grade" flags, auto
+comments) into the real gradebook. Manual scores already in the gradebook are
+kept.
 
 A student counts as graded when `autograded/S/<assignment>/` exists and the
 gradebook holds the submission; a re-run skips them (use --force to grade
 again), so nobody is graded twice and an interrupted run loses nothing.
-A submission whose grading fails (nbgrader exits non-zero, or it runs past
---timeout) is reported and does not stop the others; the exit status is 1.
+A submission whose grading fails (nbgrader logs an error for it and removes
+its autograded folder, or its batch runs past --timeout x batch size) is
+reported and does not stop the others; the exit status is 1.
 """
 import argparse
 import os
+import re
 import shutil
 import signal
 import sqlite3
@@ -76,6 +82,11 @@ class Course:
             return []
         return sorted(p.name for p in folder.iterdir() if (p / assignment).is_dir())
 
+    def submitted_names(self):
+        """Every folder name in submitted/ (what nbgrader's student_id '*' may match)."""
+        folder = self.root / "submitted"
+        return sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+
     def autograded(self, student, assignment):
         return self.root / "autograded" / student / assignment
 
@@ -92,8 +103,9 @@ class Course:
                 out, err = proc.communicate(timeout=timeout)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
-                proc.communicate()
-                raise
+                out, err = proc.communicate()
+                # what nbgrader logged before it was stopped tells which students it had finished
+                raise subprocess.TimeoutExpired(argv, timeout, output=out, stderr=err) from None
         return subprocess.CompletedProcess(argv, proc.returncode, out, err)
 
 
@@ -124,7 +136,7 @@ def require_assignment_in_gradebook(course, assignment):
                              f"run `nbgrader generate_assignment {assignment}` in {course.root} first") from None
 
 
-# ----------------------------------------------------------------------------- one student (a worker)
+# ----------------------------------------------------------------------------- a batch of students (a worker)
 
 @dataclass
 class StudentRun:
@@ -147,29 +159,132 @@ def snapshot_gradebook(db_path, dest):
     return Path(dest)
 
 
-def autograde_student(course, assignment, student, snapshot, workdir, timeout=None, seed=None):
-    """Run plain `nbgrader autograde` for one student against a private copy of the gradebook.
+_STARTED = re.compile(r"\| INFO\] Creating/updating student with ID '(.*)':")
 
-    The kernel talks over IPC sockets in this student's own folder: kernels
+
+_SUMMARY = re.compile(r"\| ERROR\] There was an error processing assignment '.*' for student '(.*)'$")
+
+
+def _log_sections(log):
+    """nbgrader's log of a batch split per student: [(student, lines)] in grading order (it grades one
+    submission at a time and logs "Creating/updating student with ID 'S'" when it starts S). The summary
+    nbgrader writes at the end (the students it failed to grade) is left out."""
+    sections = []
+    for line in (log or "").splitlines():
+        if _SUMMARY.search(line):
+            break
+        m = _STARTED.search(line)
+        if m:
+            sections.append((m.group(1), []))
+        elif sections:
+            sections[-1][1].append(line)
+    return sections
+
+
+def _started_students(log):
+    """Students nbgrader began grading, in its order."""
+    return [s for s, _ in _log_sections(log)]
+
+
+def _error_block(log, student, assignment):
+    """The end of nbgrader's error lines (traceback included) while it graded this student, or ""
+    when it logged no error for this student."""
+    out, in_error = [], False
+    for s, lines in _log_sections(log):
+        if s != student:
+            continue
+        for line in lines:
+            if line.startswith("["):
+                in_error = "| ERROR]" in line
+            if in_error and line.strip():
+                out.append(line)
+    failed = {m.group(1) for m in map(_SUMMARY.search, (log or "").splitlines()) if m}
+    if not out and student in failed:
+        out.append(f"nbgrader: there was an error processing assignment '{assignment}' for student '{student}'")
+    return "\n".join(out[-6:])
+
+
+def batches_of(students, workers, names_in_submitted, batch_size=None):
+    """Split the students to grade into batches, one nbgrader process each.
+
+    A work queue of small batches (default size ceil(n / (2 * workers))), so
+    that one slow submission does not leave a core idle at the end. A batch is
+    expressed through `CourseDirectory.student_id_exclude`, a comma-separated
+    list: if any student folder name holds a comma it cannot be excluded, so
+    then every student is graded on its own (`--student S`).
+    """
+    if not students:
+        return []
+    if any("," in name for name in names_in_submitted):
+        return [[s] for s in students]
+    size = batch_size or max(1, -(-len(students) // (2 * workers)))
+    return [students[i:i + size] for i in range(0, len(students), size)]
+
+
+def autograde_batch(course, assignment, batch, snapshot, workdir, names_in_submitted, timeout=None, seed=None):
+    """Run plain `nbgrader autograde` once for a batch of students against a private copy of the gradebook.
+
+    One nbgrader start (~3 s of imports) per batch instead of per student.
+    Students outside the batch are excluded through
+    `--CourseDirectory.student_id_exclude`; a batch of one student with a
+    comma in some folder name uses `--student S` instead. nbgrader goes on
+    after a failed submission (and removes its autograded folder), so a
+    student counts as graded when its autograded folder exists and nbgrader
+    logged no error for it. `timeout` is per student: the batch may take
+    `timeout * len(batch)`; when it runs past that, the students nbgrader had
+    not finished are reported failed (their partial autograded folders removed).
+
+    The kernels talk over IPC sockets in this batch's own folder: kernels
     started at the same moment by parallel workers would otherwise race for
     the same TCP port. `seed` (if given) fixes the grading cases through
     $AUTOGRADER_SEED (autograder/nbgrader_plugin.py); otherwise each notebook
-    draws fresh ones.
+    draws fresh ones. Returns a list of StudentRun in batch order.
     """
-    folder = Path(workdir) / student
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="b", dir=workdir))
     private_db = folder / "gradebook.db"
     shutil.copyfile(snapshot, private_db)
-    args = ["autograde", assignment, "--student", student, "--force",
+    in_batch = set(batch)
+    excluded = sorted(set(names_in_submitted) - in_batch)
+    if any("," in name for name in names_in_submitted):
+        assert len(batch) == 1
+        select = ["--student", batch[0]]
+    else:
+        # "*" with an empty exclude list would be read as "exclude nobody": fine, the batch is everyone
+        select = [f"--CourseDirectory.student_id_exclude={','.join(excluded)}"] if excluded else []
+    args = ["autograde", assignment, "--force", *select,
             f"--CourseDirectory.db_url=sqlite:///{private_db}",
             "--KernelManager.transport=ipc", f"--KernelManager.ip={folder / 'kernel'}"]
+    limit = None if timeout is None else timeout * len(batch)
+    env = None if seed is None else {"AUTOGRADER_SEED": str(seed)}
     try:
-        run = course.nbgrader(*args, timeout=timeout, env=None if seed is None else {"AUTOGRADER_SEED": str(seed)})
-    except subprocess.TimeoutExpired:
-        return StudentRun(student, False, private_db, f"grading took longer than {timeout} s and was stopped")
-    if run.returncode != 0:
-        return StudentRun(student, False, private_db, nbgrader_errors(run))
-    return StudentRun(student, True, private_db)
+        run = course.nbgrader(*args, timeout=limit, env=env)
+    except subprocess.TimeoutExpired as stopped:
+        log = (stopped.stderr or "") + (stopped.output or "")
+        if isinstance(log, bytes):
+            log = log.decode(errors="replace")
+        started = [s for s in _started_students(log) if s in in_batch]
+        finished = set(started[:-1])   # the last one started was cut off
+        runs = []
+        for s in batch:
+            error = _error_block(log, s, assignment)
+            if s in finished and not error and course.autograded(s, assignment).is_dir():
+                runs.append(StudentRun(s, True, private_db))
+                continue
+            if s in started and s not in finished:
+                shutil.rmtree(course.autograded(s, assignment), ignore_errors=True)
+            runs.append(StudentRun(s, False, private_db, error or
+                                   f"grading took longer than {timeout} s per student ({limit} s for its batch "
+                                   f"of {len(batch)}) and was stopped"))
+        return runs
+    log = (run.stderr or "") + (run.stdout or "")
+    runs = []
+    for s in batch:
+        error = _error_block(log, s, assignment)
+        if not error and course.autograded(s, assignment).is_dir():
+            runs.append(StudentRun(s, True, private_db))
+        else:
+            runs.append(StudentRun(s, False, private_db, error or nbgrader_errors(run)))
+    return runs
 
 
 # ----------------------------------------------------------------------------- the single writer
@@ -248,7 +363,7 @@ class GradeResult:
 
 
 def grade_class(course, assignment, workers=2, students=None, force=False, timeout=None, seed=None,
-                progress=True):
+                progress=True, batch_size=None):
     """Autograde every submission of `assignment` (or only `students`), `workers` at a time.
 
     Returns a list of GradeResult in student order. The real gradebook is
@@ -275,24 +390,26 @@ def grade_class(course, assignment, workers=2, students=None, force=False, timeo
             else:
                 todo.append(s)
 
+    names = course.submitted_names()
+    batches = batches_of(todo, workers, names, batch_size)
     with tempfile.TemporaryDirectory(prefix="ag-") as workdir:   # short path: IPC socket names are limited
         snapshot = snapshot_gradebook(course.db_path, Path(workdir) / "snapshot.db")
         with ThreadPoolExecutor(max_workers=workers) as pool, \
                 Gradebook(course.db_url) as gb, \
                 tqdm(total=len(todo), desc=f"grading {assignment}", unit="student", disable=not progress) as bar:
-            futures = [pool.submit(autograde_student, course, assignment, s, snapshot, workdir, timeout, seed)
-                       for s in todo]
+            futures = [pool.submit(autograde_batch, course, assignment, b, snapshot, workdir, names, timeout, seed)
+                       for b in batches]
             for future in as_completed(futures):
-                run = future.result()
-                # merge even after a failure: plain nbgrader also keeps the (zero) submission it created
-                merged = merge_submission(f"sqlite:///{run.private_db}", gb, assignment, run.student)
-                if run.ok and merged:
-                    results[run.student] = GradeResult(run.student, "graded")
-                else:
-                    results[run.student] = GradeResult(run.student, "FAILED", message=run.message)
-                    bar.write(f"{run.student}: grading failed\n{run.message}")
-                bar.set_postfix_str(run.student)
-                bar.update()
+                for run in future.result():
+                    # merge even after a failure: plain nbgrader also keeps the (zero) submission it created
+                    merged = merge_submission(f"sqlite:///{run.private_db}", gb, assignment, run.student)
+                    if run.ok and merged:
+                        results[run.student] = GradeResult(run.student, "graded")
+                    else:
+                        results[run.student] = GradeResult(run.student, "FAILED", message=run.message)
+                        bar.write(f"{run.student}: grading failed\n{run.message}")
+                    bar.set_postfix_str(run.student)
+                    bar.update()
 
     with Gradebook(course.db_url) as gb:
         for r in results.values():
@@ -323,7 +440,8 @@ def print_grade_table(assignment, results, named=None, file=sys.stdout):
 def cmd_grade(args):
     course = Course(args.course)
     results = grade_class(course, args.assignment, workers=args.workers, students=args.student,
-                          force=args.force, timeout=args.timeout, seed=args.seed, progress=not args.quiet)
+                          force=args.force, timeout=args.timeout, seed=args.seed, progress=not args.quiet,
+                          batch_size=args.batch_size)
     print_grade_table(args.assignment, results, report.named_mistakes(course.root, args.assignment))
     failed = [r for r in results if r.status == "FAILED"]
     if failed:
@@ -408,6 +526,8 @@ def build_parser():
     g.add_argument("--student", nargs="+", help="grade only these students")
     g.add_argument("--force", action="store_true", help="grade again students graded before")
     g.add_argument("--quiet", action="store_true", help="no progress bar")
+    g.add_argument("--batch-size", type=int, default=None,
+                   help="students per nbgrader process (default: ceil(students / (2 * workers)))")
     add_timeout(g)
     g.set_defaults(func=cmd_grade)
 
