@@ -10,7 +10,7 @@ the terms against the distance t - s. No graded code lives here.
 """
 import matplotlib.pyplot as plt
 import numpy as np
-from .unrolling import figure_image, fix_ticks
+from .unrolling import figure_image, fix_ticks, fix_xlabel
 
 DECADES = 8          # the colour scale spans this many powers of ten below the largest term
 
@@ -81,7 +81,7 @@ class ContributionPlot:
         self.heat = a.imshow(np.zeros((2, 2)), cmap=plt.get_cmap("magma").with_extremes(bad="white"), vmin=-DECADES, vmax=0, interpolation="nearest")
         a.set_xlabel("deposit step s")
         a.set_ylabel("loss step t")
-        self.heat_title = a.set_title("", fontsize=10)
+        self.heat_title = a.set_title("", fontsize=10, y=1.0)   # a fixed y: no tight-bbox search per draw
         cax = fig.add_axes((0.43, 0.13, 0.015, 0.72))
         self.cbar = fig.colorbar(self.heat, cax=cax, label="log10 C[t, s] (white: s > t)")
 
@@ -89,8 +89,10 @@ class ContributionPlot:
         self.decay_line, = d.plot([], [], "o-", ms=3, color="tab:purple")
         self.rho_line, = d.plot([], [], "--", color="gray")
         d.set_xlabel("distance d = t - s (steps back)")
-        d.set_ylabel("log10 mean of C[t, t-d]")     # no legend (slow to draw): the title says what is dashed
-        self.decay_title = d.set_title("", fontsize=10)
+        d.set_ylabel("log10 mean of C[t, t-d]")
+        fix_xlabel(a)
+        fix_xlabel(d)     # no legend (slow to draw): the title says what is dashed
+        self.decay_title = d.set_title("", fontsize=10, y=1.0)
 
     def update(self, view):
         """Show a contribution_view dict; returns the figure."""

@@ -266,7 +266,7 @@ def truncation_explorer(rnn_forward, rnn_backward, gradient_contributions, rnn_b
     from IPython.display import display
     from matplotlib.figure import Figure
 
-    from .unrolling import fix_ticks
+    from .unrolling import fix_ticks, fix_xlabel
 
     cache = {}
 
@@ -295,6 +295,9 @@ def truncation_explorer(rnn_forward, rnn_backward, gradient_contributions, rnn_b
     axes[2].set(xlabel="k", ylabel="count", title="cost: backward steps (solid),\nstates kept (dashed)")
     marks = [ax.axvline(k, color="k", ls=":", lw=1) for ax in axes[1:]]
     # no legend (slow to draw): the bias title names the two colours, used in all three panels
+    for ax in axes:      # titles at a fixed height: matplotlib no longer measures the axes to place them
+        ax.set_title(ax.get_title(), y=1.0)
+        fix_xlabel(ax)                   # and x labels at a fixed place: no tick-label measuring either
 
     def update(T, k, scheme):
         k = min(k, T)

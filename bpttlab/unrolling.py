@@ -101,6 +101,20 @@ def fix_ticks(ax, nbins=4, integer=False, which="xy"):
         axis.set_ticks(locs, labels=[f"{v:g}".replace("-", "\u2212") for v in locs])
 
 
+def fix_xlabel(ax):
+    """Place the x label of ax at a fixed distance below the axes (where matplotlib would put it
+    for one line of tick labels), so that a render no longer measures the tick labels to place it."""
+    import matplotlib as mpl
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.transforms import offset_copy
+
+    rc = mpl.rcParams
+    below = (rc["xtick.major.size"] + rc["xtick.major.pad"] + ax.xaxis.labelpad
+             + FontProperties(size=rc["xtick.labelsize"]).get_size_in_points())
+    ax.xaxis.set_label_coords(0.5, 0, transform=offset_copy(ax.transAxes, fig=ax.get_figure(), y=-below,
+                                                             units="points"))
+
+
 def _sub(t):
     """t as Unicode subscript digits (plain text renders much faster than LaTeX)."""
     return str(t).translate(SUBSCRIPT)
@@ -138,14 +152,14 @@ class UnrolledPlot:
         self.wx_labels = [g.text(t + 0.1, 0.5, "Wx", color=WX_COLOR, va="center") for t in range(n)]
         self.wh_labels = [g.text(t - 0.5, 1.13, "Wh", color=WH_COLOR, ha="center") for t in range(n)]
         self.b_labels = [g.text(t, 1.3, "+b", color=B_COLOR, ha="center") for t in range(n)]
-        self.title = g.set_title("", fontsize=10)
+        self.title = g.set_title("", fontsize=10, y=1.0)   # a fixed y: no tight-bbox search per draw
 
         a = self.heat_ax = fig.add_axes((0.06, 0.09, 0.52, 0.3))
         self.heat = a.imshow(np.zeros((H, T_max)), cmap="RdBu_r", vmin=-1, vmax=1, aspect="auto",
                              interpolation="nearest")
         a.set_xlabel("time step t")
         a.set_ylabel("hidden unit")
-        a.set_title("h_t after a pulse at t = 0 (red +1, blue -1)", fontsize=10)
+        a.set_title("h_t after a pulse at t = 0 (red +1, blue -1)", fontsize=10, y=1.0)
 
         m = self.mem_ax = fig.add_axes((0.68, 0.09, 0.3, 0.3))
         self.mem_line, = m.plot([], [], color="black")
@@ -153,8 +167,10 @@ class UnrolledPlot:
         m.set_xlabel("sequence length T")
         n = STORE_SIZES
         m.set_ylabel(f"MB, N={n['N']} D={n['D']} H={n['H']}")
-        self.mem_title = m.set_title("", fontsize=10)
+        self.mem_title = m.set_title("", fontsize=10, y=1.0)
         a.set_yticks([0, H - 1])
+        fix_xlabel(a)
+        fix_xlabel(m)
         self._mem_limits = None
 
     def update(self, view):
@@ -180,6 +196,7 @@ class UnrolledPlot:
             xl.set_y(0 if T <= 12 else -0.22)         # small nodes: labels beside them
             hl.set_y(1 if T <= 12 else 1.22)
         self.h0_label.set_y(1 if T <= 12 else 1.22)
+        self.wh_labels[0].set_y(1.13 if T <= 12 else 0.8)   # below the arrow when h labels sit above the nodes
         weights_shown = T <= LABELED_STEPS
         for i in range(len(self.wx_labels)):
             for lab in (self.wx_labels[i], self.wh_labels[i], self.b_labels[i]):

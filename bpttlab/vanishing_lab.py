@@ -251,7 +251,7 @@ def norm_explorer(rnn_forward, gradient_norms_through_time, scale_to_spectral_ra
     from IPython.display import display
     from matplotlib.figure import Figure
 
-    from .unrolling import fix_ticks
+    from .unrolling import fix_ticks, fix_xlabel
 
     # One figure whose lines are updated in place (re-creating axes on every move is slow).
     fig = Figure(figsize=(7.5, 3.8), dpi=80)
@@ -261,6 +261,8 @@ def norm_explorer(rnn_forward, gradient_norms_through_time, scale_to_spectral_ra
     bound_line, = ax.plot([], [], "--", color="C0", lw=1)
     ax.set(xlabel="distance back in time, T-1-s", ylabel="log10 ||dL/dh_s|| / ||dL/dh_{T-1}||")
     ax.axhline(0, color="gray", lw=0.8)
+    ax.set_title("", fontsize=9, y=1.0)      # a fixed y: matplotlib no longer measures the axes to place the title
+    fix_xlabel(ax)                           # the same for the x label
 
     def update(rho, T, input_std):
         curves = norm_curves(rnn_forward, gradient_norms_through_time, scale_to_spectral_radius, [rho],
