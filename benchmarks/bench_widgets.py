@@ -5,8 +5,8 @@ For every slider widget of the course, the bpttlab function behind it is
 called directly (no browser, no kernel), with the reference solution
 standing in for the student's functions, exactly as the widget calls it on
 a slider move: recompute the view, update the figure, and render it to PNG
-the way JupyterLab's inline display does (IPython's print_figure, bbox_inches
-"tight"). Each row is at the sliders' largest values; the median of
+the way the widgets display it (bpttlab.unrolling.figure_image: one render,
+fixed layout). Each row is at the sliders' largest values; the median of
 --repeats runs is shown, as wall time and as CPU time of this process (the
 two differ when other work shares the cores). Target: median wall time
 <= 100 ms.
@@ -26,7 +26,7 @@ import matplotlib
 
 matplotlib.use("agg")
 
-from IPython.core.pylabtools import print_figure  # noqa: E402
+from bpttlab.unrolling import figure_image  # noqa: E402
 
 import solutions  # noqa: E402
 from bpttlab import bptt_plots, truncation_lab, unrolling, vanishing_lab  # noqa: E402
@@ -38,8 +38,8 @@ TARGET_MS = 100.0
 
 
 def render(fig):
-    """PNG bytes of fig, as the inline backend makes them when a widget's output displays it."""
-    return print_figure(fig, fmt="png", bbox_inches="tight")
+    """PNG bytes of fig, as a widget displays it after a slider move (one render, fixed layout)."""
+    return figure_image(fig).data
 
 
 @contextlib.contextmanager
