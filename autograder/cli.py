@@ -45,11 +45,8 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
-from nbgrader.api import Gradebook, MissingEntry
-from sqlalchemy.exc import SAWarning
-from tqdm import tqdm
-
-from autograder import report, samples
+# nbgrader, tqdm and autograder.report/samples are imported where they are used: importing nbgrader costs ~2 s
+# of CPU, and `grade` starts its workers first and imports it while they run (see grade_class)
 
 DEFAULT_COURSE = Path(__file__).resolve().parents[1] / "course"
 DEMO_SEED = 2013   # demo grading cases are fixed, so its tables are the same on every run
@@ -125,15 +122,21 @@ def nbgrader_errors(run):
     return "\n".join(errors[-6:] or lines[-6:])
 
 
+def _query(db_path, sql, *params):
+    """Rows of a read-only query on an nbgrader gradebook (plain sqlite3: no nbgrader import needed)."""
+    db = sqlite3.connect(f"{Path(db_path).resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        return db.execute(sql, params).fetchall()
+    finally:
+        db.close()
+
+
 def require_assignment_in_gradebook(course, assignment):
     if not course.db_path.exists():
         raise SystemExit(f"no gradebook in {course.root}: run `nbgrader generate_assignment {assignment}` there first")
-    with Gradebook(course.db_url) as gb:
-        try:
-            gb.find_assignment(assignment)
-        except MissingEntry:
-            raise SystemExit(f"assignment {assignment!r} is not in the gradebook: "
-                             f"run `nbgrader generate_assignment {assignment}` in {course.root} first") from None
+    if not _query(course.db_path, "SELECT 1 FROM assignment WHERE name = ?", assignment):
+        raise SystemExit(f"assignment {assignment!r} is not in the gradebook: "
+                         f"run `nbgrader generate_assignment {assignment}` in {course.root} first")
 
 
 # ----------------------------------------------------------------------------- a batch of students (a worker)
@@ -291,6 +294,7 @@ def autograde_batch(course, assignment, batch, snapshot, workdir, names_in_submi
 
 def _read_submission(db_url, assignment, student):
     """Everything autograding writes for one submission, as plain data."""
+    from nbgrader.api import Gradebook
     with Gradebook(db_url) as gb:
         sub = gb.find_submission(assignment, student)
         st = sub.student
@@ -314,6 +318,8 @@ def merge_submission(private_db_url, gradebook, assignment, student):
     Returns False when the private gradebook holds no submission (nbgrader
     failed before creating it).
     """
+    from nbgrader.api import MissingEntry
+    from sqlalchemy.exc import SAWarning
     try:
         data = _read_submission(private_db_url, assignment, student)
     except MissingEntry:
@@ -339,15 +345,13 @@ def merge_submission(private_db_url, gradebook, assignment, student):
     return True
 
 
-def is_graded(course, gradebook, assignment, student):
+def is_graded(course, assignment, student):
     """Graded before: the autograded folder exists and the gradebook holds the submission."""
     if not course.autograded(student, assignment).is_dir():
         return False
-    try:
-        gradebook.find_submission(assignment, student)
-    except MissingEntry:
-        return False
-    return True
+    return bool(_query(course.db_path, "SELECT 1 FROM submitted_assignment JOIN assignment "
+                       "ON submitted_assignment.assignment_id = assignment.id "
+                       "WHERE assignment.name = ? AND submitted_assignment.student_id = ?", assignment, student))
 
 
 # ----------------------------------------------------------------------------- the class
@@ -382,35 +386,38 @@ def grade_class(course, assignment, workers=2, students=None, force=False, timeo
         raise SystemExit(f"no submissions of {assignment!r}: expected folders submitted/<student>/{assignment}/")
 
     results = {}
-    with Gradebook(course.db_url) as gb:
-        todo = []
-        for s in everyone:
-            if not force and is_graded(course, gb, assignment, s):
-                results[s] = GradeResult(s, "skipped (graded before)")
-            else:
-                todo.append(s)
+    todo = []
+    for s in everyone:
+        if not force and is_graded(course, assignment, s):
+            results[s] = GradeResult(s, "skipped (graded before)")
+        else:
+            todo.append(s)
 
     names = course.submitted_names()
     batches = batches_of(todo, workers, names, batch_size)
     with tempfile.TemporaryDirectory(prefix="ag-") as workdir:   # short path: IPC socket names are limited
         snapshot = snapshot_gradebook(course.db_path, Path(workdir) / "snapshot.db")
-        with ThreadPoolExecutor(max_workers=workers) as pool, \
-                Gradebook(course.db_url) as gb, \
-                tqdm(total=len(todo), desc=f"grading {assignment}", unit="student", disable=not progress) as bar:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            # the workers start before this process imports nbgrader (and tqdm): those imports run while they do
             futures = [pool.submit(autograde_batch, course, assignment, b, snapshot, workdir, names, timeout, seed)
                        for b in batches]
-            for future in as_completed(futures):
-                for run in future.result():
-                    # merge even after a failure: plain nbgrader also keeps the (zero) submission it created
-                    merged = merge_submission(f"sqlite:///{run.private_db}", gb, assignment, run.student)
-                    if run.ok and merged:
-                        results[run.student] = GradeResult(run.student, "graded")
-                    else:
-                        results[run.student] = GradeResult(run.student, "FAILED", message=run.message)
-                        bar.write(f"{run.student}: grading failed\n{run.message}")
-                    bar.set_postfix_str(run.student)
-                    bar.update()
+            from nbgrader.api import Gradebook
+            from tqdm import tqdm
+            with Gradebook(course.db_url) as gb, \
+                    tqdm(total=len(todo), desc=f"grading {assignment}", unit="student", disable=not progress) as bar:
+                for future in as_completed(futures):
+                    for run in future.result():
+                        # merge even after a failure: plain nbgrader also keeps the (zero) submission it created
+                        merged = merge_submission(f"sqlite:///{run.private_db}", gb, assignment, run.student)
+                        if run.ok and merged:
+                            results[run.student] = GradeResult(run.student, "graded")
+                        else:
+                            results[run.student] = GradeResult(run.student, "FAILED", message=run.message)
+                            bar.write(f"{run.student}: grading failed\n{run.message}")
+                        bar.set_postfix_str(run.student)
+                        bar.update()
 
+    from nbgrader.api import Gradebook, MissingEntry
     with Gradebook(course.db_url) as gb:
         for r in results.values():
             try:
@@ -442,6 +449,7 @@ def cmd_grade(args):
     results = grade_class(course, args.assignment, workers=args.workers, students=args.student,
                           force=args.force, timeout=args.timeout, seed=args.seed, progress=not args.quiet,
                           batch_size=args.batch_size)
+    from autograder import report   # after grading: it imports nbgrader (see grade_class)
     print_grade_table(args.assignment, results, report.named_mistakes(course.root, args.assignment))
     failed = [r for r in results if r.status == "FAILED"]
     if failed:
@@ -450,6 +458,7 @@ def cmd_grade(args):
 
 
 def cmd_feedback(args):
+    from autograder import report
     course = Course(args.course)
     written, problems = report.generate_feedback(course, args.assignment)
     print(f"{len(written)} feedback file(s) in {course.root / 'feedback'} (hidden tests removed and checked)")
@@ -459,6 +468,7 @@ def cmd_feedback(args):
 
 
 def cmd_report(args):
+    from autograder import report
     course = Course(args.course)
     assignments = args.assignment or course.assignments()
     csv_path = Path(args.csv) if args.csv else course.root / "grades.csv"
@@ -471,6 +481,7 @@ def cmd_report(args):
 
 
 def cmd_samples(args):
+    from autograder import samples
     course = Course(args.course)
     for a in args.assignment or course.assignments():
         made = samples.place_samples(course.root, a)
@@ -480,6 +491,7 @@ def cmd_samples(args):
 
 def cmd_demo(args):
     """The whole instructor cycle on sample submissions, headless."""
+    from autograder import report, samples
     course = Course(args.course)
     assignments = args.assignment or course.assignments()
     status = 0
