@@ -142,7 +142,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--students", type=int, default=40, help="size of the class (default: %(default)s)")
     parser.add_argument("--workers", type=int, default=2, help="workers of the parallel grader (default: %(default)s)")
-    parser.add_argument("--assignment", nargs="+", help="assignments to grade (default: the whole course)")
+    parser.add_argument("--assignment", nargs="+", action="extend",
+                        help="assignments to grade, may be repeated (default: the whole course)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic class (default: %(default)s)")
     args = parser.parse_args(argv)
     if args.students < 1 or args.workers < 1:
