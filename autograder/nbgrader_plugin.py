@@ -51,6 +51,7 @@ import datetime
 import json
 import os
 import secrets
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -252,7 +253,6 @@ class GradeOutsideKernel(Execute):
                             "graded. Submit the notebook file itself.")
                 copy = Path(self._workdir) / rel
                 if copy.is_dir() and not copy.is_symlink():
-                    import shutil
                     shutil.rmtree(copy, ignore_errors=True)
                 elif copy.exists() or copy.is_symlink():
                     copy.unlink()
