@@ -351,12 +351,22 @@ def merge_submission(private_db_url, gradebook, assignment, student):
 
 
 def is_graded(course, assignment, student):
-    """Graded before: the autograded folder exists and the gradebook holds the submission."""
+    """Graded before: the autograded folder exists and the gradebook holds the submission's automatic scores.
+
+    The scores, not just the submission row: nbgrader's API commits the row
+    before merge_submission fills in the scores, so a run killed in between
+    leaves a row without them, and that student must be graded again. (An
+    assignment with no automatic score at all, only written answers, is
+    therefore graded again on every run; its manual scores are kept.)
+    """
     if not course.autograded(student, assignment).is_dir():
         return False
-    return bool(_query(course.db_path, "SELECT 1 FROM submitted_assignment JOIN assignment "
-                       "ON submitted_assignment.assignment_id = assignment.id "
-                       "WHERE assignment.name = ? AND submitted_assignment.student_id = ?", assignment, student))
+    return bool(_query(course.db_path, "SELECT 1 FROM submitted_assignment "
+                       "JOIN assignment ON submitted_assignment.assignment_id = assignment.id "
+                       "JOIN submitted_notebook ON submitted_notebook.assignment_id = submitted_assignment.id "
+                       "JOIN grade ON grade.notebook_id = submitted_notebook.id "
+                       "WHERE assignment.name = ? AND submitted_assignment.student_id = ? "
+                       "AND grade.auto_score IS NOT NULL LIMIT 1", assignment, student))
 
 
 # ----------------------------------------------------------------------------- the class
