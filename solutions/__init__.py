@@ -5,12 +5,15 @@ Names, signatures, shapes and cache formats follow CONTRACT.md §2.
 Legend used in every docstring: N batch, T time steps, D input size,
 H hidden size, V vocabulary size, k truncation length.
 """
+from .checkpointing import rnn_backward_checkpointed
 from .clipping import clip_grad_norm
 from .contributions import gradient_contributions
 from .gradcheck import numerical_gradient
+from .language_model import lm_loss_and_grads, temporal_affine_backward, temporal_affine_forward
 from .losses import temporal_softmax_loss
+from .lstm import lstm_backward, lstm_forward, lstm_step_backward, lstm_step_forward
 from .rnn import rnn_backward, rnn_forward, rnn_step_backward, rnn_step_forward
-from .truncation import rnn_backward_chunked, rnn_backward_truncated
+from .truncation import rnn_backward_chunked, rnn_backward_truncated, rnn_backward_weighted
 from .vanishing import gradient_norms_through_time, scale_to_spectral_radius, step_jacobians
 
 # In the order the course teaches them.
@@ -22,4 +25,12 @@ GRADED_FUNCTIONS = (
     "temporal_softmax_loss",
 )
 
-__all__ = list(GRADED_FUNCTIONS) + ["GRADED_FUNCTIONS"]
+# Contract functions whose notebook and grading are still being built (issues 11-13): defined and
+# tested here, moved into GRADED_FUNCTIONS (at their place in the course) once their notebook grades them.
+PENDING_FUNCTIONS = (
+    "rnn_backward_weighted", "rnn_backward_checkpointed",
+    "lstm_step_forward", "lstm_step_backward", "lstm_forward", "lstm_backward",
+    "temporal_affine_forward", "temporal_affine_backward", "lm_loss_and_grads",
+)
+
+__all__ = list(GRADED_FUNCTIONS) + list(PENDING_FUNCTIONS) + ["GRADED_FUNCTIONS", "PENDING_FUNCTIONS"]

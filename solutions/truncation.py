@@ -9,10 +9,13 @@ Legend: N batch size, T time steps, D input size, H hidden size, k truncation le
   full BPTT runs inside each piece and the gradient is detached at the cuts,
   while the hidden state is carried forward. This is what frameworks do
   (`h = h.detach()` between chunks).
+- Weighted links (rnn_backward_weighted): every backward link t -> t-1 is
+  scaled by a number xi[t]; full BPTT, chunks and randomized truncation
+  (Tallec & Ollivier 2017) are special cases.
 """
 import numpy as np
 
-from ._validate import _check_truncation
+from ._validate import _check_truncation, _check_weighted
 from .rnn import rnn_backward
 
 
@@ -88,4 +91,43 @@ def rnn_backward_chunked(dh, cache, k):
         db += db_c
         if start == 0:
             dh0 = dh_start                    # later chunks' dh_start is cut off (detached)
+    return dx, dh0, dWx, dWh, db
+
+
+def rnn_backward_weighted(dh, cache, xi):
+    """BPTT in which every backward link is scaled: the general form of truncation.
+
+    The gradient that step t sends back into h_{t-1} (into h0 for t = 0) is
+    multiplied by xi[t] before it joins dh[:, t-1]. Special cases:
+    - xi all ones: full BPTT (rnn_backward);
+    - xi[t] = 0 at the chunk starts t = k, 2k, ... and 1 elsewhere: rnn_backward_chunked;
+    - xi[t] = Bernoulli(p) / p drawn independently: randomized truncation, whose
+      expectation is the full gradient (Tallec & Ollivier 2017); without the
+      1/p the cut links only ever remove signal, so the mean stays biased.
+
+    Inputs:
+    - dh: array of shape (N, T, H), dL/dh_t from the output at each step
+    - cache: the sequence cache (x, h0, Wx, Wh, h) of rnn_forward
+    - xi: array of shape (T,), the weight of each step's backward link
+
+    Returns (dx, dh0, dWx, dWh, db) with the shapes of rnn_backward:
+    (N, T, D), (N, H), (D, H), (H, H), (H,).
+    """
+    dh, cache, xi = _check_weighted(dh, cache, xi)
+    x, h0, Wx, Wh, h = cache
+    N, T, H = h.shape
+    D = x.shape[2]
+    dtanh = 1 - h ** 2                        # tanh'(a_t) for every step, (N, T, H)
+    da = np.empty((N, T, H))
+    dh_carry = np.zeros((N, H))               # dL/dh_t arriving through the (scaled) link from step t+1
+    for t in reversed(range(T)):
+        dh_t = dh[:, t] + dh_carry            # total gradient at h_t
+        da[:, t] = dh_t * dtanh[:, t]         # through tanh
+        dh_carry = xi[t] * (da[:, t] @ Wh.T)  # into h_{t-1}, scaled by this step's link weight
+    dh0 = dh_carry                            # what reached h_{-1} = h0 (scaled by xi[0])
+    h_prev = np.concatenate([h0[:, None], h[:, :-1]], axis=1)   # h_{t-1} for every t, (N, T, H)
+    dx = da @ Wx.T
+    dWx = x.reshape(N * T, D).T @ da.reshape(N * T, H)
+    dWh = h_prev.reshape(N * T, H).T @ da.reshape(N * T, H)
+    db = da.sum(axis=(0, 1))
     return dx, dh0, dWx, dWh, db
