@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Embedded Reber language model: full BPTT vs chunked truncated BPTT for several k.
 
-The longer run behind notebook 05 (which trains only a few models live).
+The longer run behind notebook 06 (which trains only a few models live).
 Same model, data and seeds as the notebook: tanh RNN with H = 32, one-hot
 input, softmax output, Adam (lr 1e-2), global-norm clipping at 1, batches
 of 32 equally long strings, 4000 training strings (seed 0), 1000 test

@@ -8,7 +8,7 @@ Two layers, so that everything can be checked without a browser:
   Feedback (right or wrong, and why);
 - widgets (ipywidgets 8) around them: `QuestionWidget` and `DrillWidget`;
   their `answer(response)` method does what a student's click does.
-No graded value depends on them (notebook 06 has no autograded function).
+No graded value depends on them (notebook 07 has no autograded function).
 """
 import math
 from dataclasses import dataclass, field

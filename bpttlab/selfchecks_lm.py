@@ -1,4 +1,4 @@
-"""Visible self-check of notebook 05: temporal_softmax_loss.
+"""Visible self-check of notebook 06: temporal_softmax_loss.
 
 Legend: N batch size, T time steps, V vocabulary size.
 

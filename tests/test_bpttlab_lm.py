@@ -1,4 +1,4 @@
-"""Tests of notebook 05's toolbox: the embedded Reber grammar, the language model, the self-check.
+"""Tests of notebook 06's toolbox: the embedded Reber grammar, the language model, the self-check.
 
 Legend: N batch, T time steps, V vocabulary size, H hidden size, k truncation length.
 The grammar is checked against an independently written regular expression, the
@@ -194,7 +194,7 @@ def test_train_rejects_bad_settings_by_name(kwargs, message):
 
 
 def test_the_notebooks_claims_full_bptt_learns_and_short_chunks_do_not():
-    """What notebook 05 states for seed 0 and 1200 updates (about 2 s per run on one core)."""
+    """What notebook 06 states for seed 0 and 1200 updates (about 2 s per run on one core)."""
     train = reber.embedded_reber_strings(4000, seed=0)
     test = reber.embedded_reber_strings(1000, seed=1)
     full = charlm.train_language_model(REFERENCE, train, test, k=None, updates=1200, seed=0, progress=False)

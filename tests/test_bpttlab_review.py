@@ -1,4 +1,4 @@
-"""Tests of notebook 06's toolbox (bpttlab.review), driven programmatically as a student's clicks would.
+"""Tests of notebook 07's toolbox (bpttlab.review), driven programmatically as a student's clicks would.
 
 Every concept question must accept its right answer and reject the others; every
 drill's answer must agree with an independent computation (central differences

@@ -21,7 +21,7 @@ CONTRACT_CHECK = ROOT.parent / "shared" / "tools" / "check_contract.py"
 
 def test_the_six_assignments_exist():
     assert assignments() == ["01_unrolling", "02_bptt", "03_truncation", "04_vanishing_exploding",
-                             "05_language_model", "06_exam_review"]
+                             "06_language_model", "07_exam_review"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.parent.name)
