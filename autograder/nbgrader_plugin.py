@@ -58,6 +58,7 @@ from pathlib import Path
 
 from nbformat.v4 import new_output
 from nbgrader import utils
+from nbgrader.converters import Autograde, NbGraderException
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import ClearHiddenTests, DeduplicateIds, Execute
 from nbclient import NotebookClient
@@ -72,7 +73,6 @@ MAX_RESTARTS = 3
 
 def autograde_preprocessors():
     """nbgrader's autograde pipeline with its Execute replaced by GradeOutsideKernel."""
-    from nbgrader.converters.autograde import Autograde
     default = Autograde.class_traits()["autograde_preprocessors"].default()
     if Execute not in default:
         raise RuntimeError(f"nbgrader's autograde pipeline has no Execute step to replace: {default}")
@@ -105,11 +105,57 @@ class DeduplicateGradedCells(DeduplicateIds):
 
 def sanitize_preprocessors():
     """nbgrader's sanitize pipeline with DeduplicateIds replaced by DeduplicateGradedCells."""
-    from nbgrader.converters.autograde import Autograde
     default = Autograde.class_traits()["sanitize_preprocessors"].default()
     if DeduplicateIds not in default:
         raise RuntimeError(f"nbgrader's sanitize pipeline has no DeduplicateIds step to replace: {default}")
     return [DeduplicateGradedCells if p is DeduplicateIds else p for p in default]
+
+
+# ----------------------------------------------------------------------------- the autograde command
+
+def _grading_plugin(converter):
+    """The GradeOutsideKernel this autograde run will use (configured as nbgrader will), or None."""
+    for p in converter.autograde_preprocessors:
+        cls = p
+        if isinstance(p, str):
+            from traitlets.utils.importstring import import_item
+            cls = import_item(p)
+        if isinstance(cls, type) and issubclass(cls, GradeOutsideKernel):
+            return cls(config=converter.config)
+    return None
+
+
+class SafeAutograde(Autograde):
+    """nbgrader's Autograde converter, made to fail closed before it touches any submission.
+
+    `nbgrader autograde` (and so `python -m autograder grade`, which runs it) uses this class once
+    `install_autograde()` ran (course/nbgrader_config.py calls it). Before anything is copied or run it
+    refuses the whole run, with one message, when the grading plugin would run student code without a
+    working sandbox and the instructor did not opt in (GradeOutsideKernel.allow_unsandboxed).
+    """
+
+    def start(self):
+        plugin = _grading_plugin(self)
+        if plugin is not None:
+            from .sandbox import SandboxUnavailable
+            try:
+                plugin.sandbox_decision()
+            except SandboxUnavailable as e:
+                self.log.error("%s", e)
+                raise NbGraderException(str(e)) from None
+        super().start()
+
+
+def install_autograde():
+    """Make `nbgrader autograde` in this process use SafeAutograde (call it from nbgrader_config.py).
+
+    nbgrader 0.9.6's AutogradeApp instantiates the name `Autograde` of its module; there is no config
+    option for the converter class. `c.Autograde.*` settings apply to the subclass unchanged.
+    """
+    import nbgrader.apps.autogradeapp as app
+    if not (isinstance(app.Autograde, type) and issubclass(app.Autograde, Autograde)):
+        raise RuntimeError(f"nbgrader's autograde app changed: its converter is {app.Autograde!r}")
+    app.Autograde = SafeAutograde
 
 
 def results_path(course_root, assignment, student):
@@ -159,21 +205,31 @@ class GradeOutsideKernel(Execute):
                                                "else a fresh random one per notebook.").tag(config=True)
     results_dir = Unicode("", help="Folder for the JSON results; default <course root>/autograder_results."
                           ).tag(config=True)
-    sandbox = Bool(False, help="Start every kernel through autograder.sandbox (bubblewrap).").tag(config=True)
-    require_sandbox = Bool(False, help="Refuse to grade when the sandbox is not available.").tag(config=True)
+    sandbox = Bool(True, help="Start every kernel through autograder.sandbox (bubblewrap). Switching it off "
+                              "also needs allow_unsandboxed.").tag(config=True)
+    allow_unsandboxed = Bool(False, help="Run student code without the sandbox when bubblewrap does not work "
+                                         "(or sandbox = False). Off: grading is refused with the reason and the "
+                                         "fix. On: every result says UNSANDBOXED.").tag(config=True)
+    require_sandbox = Bool(True, help="Deprecated, always the case: grading without a sandbox needs "
+                                      "allow_unsandboxed.").tag(config=True)
     limits = Dict({}, help="Resource limits of the sandbox (autograder.limits.Limits fields).").tag(config=True)
 
     @default("shutdown_kernel")
     def _shutdown_kernel_default(self):
         return "immediate"            # the kernel's state is of no use once graded; a polite shutdown costs ~1 s
 
+    def sandbox_decision(self):
+        """The sandbox status kernels will run under, or SandboxUnavailable (grading refused) raised."""
+        from .sandbox import decide
+        return decide(self.sandbox, self.allow_unsandboxed)
+
     def create_kernel_manager(self):
         """The manager of this notebook's kernel, from kernels.make_kernel_manager (nbclient calls this)."""
-        launcher = None
-        if self.sandbox:
-            from .limits import Limits
-            from .sandbox import sandbox_launcher
-            launcher = sandbox_launcher(Limits.from_dict(self.limits), require_sandbox=self.require_sandbox)
+        from .limits import Limits
+        from .sandbox import sandbox_launcher
+        status = getattr(self, "_status", None) or self.sandbox_decision()
+        # unsandboxed (by opt-in only): the supervisor's limits still apply
+        launcher = sandbox_launcher(Limits.from_dict(self.limits), status=status)
         self.km = kernels.make_kernel_manager(self._workdir, self._runtime_dir, launcher=launcher,
                                               manager_class=self.kernel_manager_class, config=self.config)
         return self.km
@@ -184,6 +240,9 @@ class GradeOutsideKernel(Execute):
         from .hidden import run_seed
 
         self._workdir = (resources or {}).get("metadata", {}).get("path") or os.getcwd()
+        self._status = self.sandbox_decision()        # refuses (raises) before any student code runs
+        if not self._status.sandboxed:
+            self.log.warning("%s", self._status.detail)
         self._runtime_dir = kernels.make_runtime_dir()
         functions = graded_functions()
         answers = list(dict.fromkeys(grade_id_of(c) for c in nb.cells
@@ -397,10 +456,8 @@ class GradeOutsideKernel(Execute):
 
     def _sandboxed(self):
         """True when this notebook's kernel really ran in the sandbox (not only when the config asked for it)."""
-        if not self.sandbox:
-            return False
-        from .sandbox import sandbox_status
-        return bool(sandbox_status().sandboxed)
+        status = getattr(self, "_status", None)
+        return bool(status is not None and status.sandboxed)
 
     def _save_results(self, resources, seed, reports, failures, test_cells, notes):
         info = (resources or {}).get("nbgrader", {})
@@ -425,6 +482,7 @@ class GradeOutsideKernel(Execute):
         data["notebooks"][notebook] = {
             "graded_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             "seed": seed, "sandboxed": self._sandboxed(), "kernel_restarts": self.restarts,
+            "unsandboxed": None if self._sandboxed() else getattr(self, "_status", None) and self._status.detail,
             "notes": notes, "functions": functions, "test_cells": test_cells}
         handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{student}.", suffix=".json")
         with os.fdopen(handle, "w") as f:

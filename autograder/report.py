@@ -218,6 +218,26 @@ def named_mistakes(course_root, assignment):
     return named
 
 
+def unsandboxed(course_root, assignment):
+    """{student: why} of the students whose notebooks of `assignment` ran without the sandbox (opt-in only)."""
+    found = {}
+    for student, results in load_results(course_root, assignment).items():
+        for notebook in results.get("notebooks", {}).values():
+            if not notebook.get("sandboxed", False):
+                found[student] = notebook.get("unsandboxed") or "graded without the sandbox"
+    return found
+
+
+def format_unsandboxed(assignment, found):
+    """A loud banner naming the students graded UNSANDBOXED ("" when there are none)."""
+    if not found:
+        return ""
+    why = sorted(set(found.values()))[0]
+    return (f"!! UNSANDBOXED: {len(found)} submission(s) of {assignment} ran with the grader's rights "
+            f"({', '.join(sorted(found))}). Their code could read the reference and hidden tests and change "
+            f"other grades: trust these grades only if you trust the code. {why}")
+
+
 def _mistake_title(mistake_id):
     try:
         return mistakes.by_id(mistake_id).title

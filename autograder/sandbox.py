@@ -30,9 +30,11 @@ the memory of the whole process tree, and a size cap on the connection folder.
 It records how the kernel ended in `<runtime_dir>.sandbox.json`
 (`read_outcome`), which `limits.explain` turns into plain words.
 
-Without bubblewrap (macOS, a Linux without user namespaces) grading still
-works, unsandboxed: the same rlimits and supervisor, and a loud warning
-(`UNSANDBOXED_WARNING`) in the log and in `sandbox_status()`.
+Without a working bubblewrap (macOS, a container or a Linux that refuses user
+namespaces) grading is refused (`decide` raises SandboxUnavailable with the
+reason and the fix), unless the instructor opts in with
+`allow_unsandboxed`: then the same rlimits and supervisor apply, and the
+log, the results and the reports say UNSANDBOXED.
 """
 import contextlib
 import fcntl
@@ -59,11 +61,22 @@ from autograder.limits import (MiB, REASON_EXITED, REASON_MEMORY, REASON_RUNTIME
 log = logging.getLogger(__name__)
 
 UNSANDBOXED_WARNING = (
-    "UNSANDBOXED: bubblewrap is not available, so submissions run with the grader's own rights "
-    "(they can read the course source and hidden tests, other students' work and gradebook.db). "
-    "Only resource limits apply. Grade untrusted submissions on Linux with bubblewrap "
-    "(apt-get install bubblewrap)."
+    "UNSANDBOXED: submissions run with the grader's own rights (they can read the course source and hidden "
+    "tests, other students' work and gradebook.db, and outlive grading). Only resource limits apply."
 )
+ALLOW_UNSANDBOXED = "c.GradeOutsideKernel.allow_unsandboxed = True"
+HOW_TO_FIX = (
+    "How to fix: grade on Linux with bubblewrap installed (`apt-get install bubblewrap`) and unprivileged user "
+    "namespaces allowed (`sysctl kernel.unprivileged_userns_clone=1` on older Debian/Ubuntu, "
+    "`sysctl kernel.apparmor_restrict_unprivileged_userns=0` on Ubuntu 24.04; in Docker "
+    "`--security-opt seccomp=unconfined --security-opt apparmor=unconfined`, or grade as root in a VM "
+    "instead of a container). `python -m autograder sandbox-check` says whether it works."
+)
+
+
+class SandboxUnavailable(RuntimeError):
+    """Grading was refused: no working sandbox, and running unsandboxed was not allowed."""
+
 
 # Where the submission's original files are visible (read-only) inside the sandbox,
 # before SETUP copies them into the private working folder.
@@ -83,58 +96,90 @@ POLL_SECONDS = 0.2
 
 @dataclass(frozen=True)
 class SandboxStatus:
-    """Whether kernels are sandboxed: `sandboxed`, and `detail` in plain words."""
+    """Whether kernels can be sandboxed: `sandboxed`, `detail` in plain words, `bwrap` the program used."""
     sandboxed: bool
     detail: str
+    bwrap: str = None
+
+
+def _namespace_failure(stderr):
+    """Plain words for bwrap's complaint when the machine refuses the namespaces it needs."""
+    text = stderr.strip().splitlines()[-1] if stderr.strip() else "no message"
+    if any(s in stderr for s in ("namespace", "uid map", "Operation not permitted", "Permission denied")):
+        return (f"bubblewrap cannot create the user/PID/network namespaces it needs (it said: {text}); "
+                "containers (Docker's default seccomp profile, many Kubernetes pods) and hardened kernels "
+                "refuse them")
+    return f"bubblewrap failed to start a process (it said: {text})"
 
 
 @functools.lru_cache(maxsize=1)
 def sandbox_status():
     """Probe bubblewrap once: it must start a process with the namespaces used here."""
+    if not sys.platform.startswith("linux"):
+        return SandboxStatus(False, f"the sandbox needs Linux (this is {sys.platform})")
     bwrap = shutil.which("bwrap")
     if bwrap is None:
-        return SandboxStatus(False, UNSANDBOXED_WARNING)
+        return SandboxStatus(False, "bubblewrap (the `bwrap` program) is not installed")
     probe = [bwrap, *_namespace_args(), "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev",
              "--", "/bin/sh", "-c", "exit 0"]
     try:
         done = subprocess.run(probe, capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired) as e:
-        return SandboxStatus(False, f"{UNSANDBOXED_WARNING} (bwrap failed to start: {e})")
+        return SandboxStatus(False, f"bubblewrap ({bwrap}) could not be run: {e}")
     if done.returncode != 0:
-        return SandboxStatus(False, f"{UNSANDBOXED_WARNING} (bwrap failed: {done.stderr.strip()})")
+        return SandboxStatus(False, _namespace_failure(done.stderr or ""))
     who = "a user id of its own per kernel" if os.geteuid() == 0 else f"user {os.geteuid()}"
-    return SandboxStatus(True, f"sandboxed with bubblewrap ({bwrap}), kernels run as {who}")
+    return SandboxStatus(True, f"sandboxed with bubblewrap ({bwrap}), kernels run as {who}", bwrap)
 
 
-def warn_if_unsandboxed():
-    """Log and warn loudly when kernels will not be sandboxed; returns the SandboxStatus."""
-    status = sandbox_status()
-    if not status.sandboxed:
-        log.warning(status.detail)
-        warnings.warn(status.detail, RuntimeWarning, stacklevel=2)
-    return status
+def refusal_message(status, switched_off=False):
+    """The one message of a grader that refuses to run student code without a sandbox."""
+    why = "the course config switches the sandbox off (GradeOutsideKernel.sandbox = False)" if switched_off \
+        else status.detail
+    return (f"Grading refused: no working sandbox for student code: {why}. Without it a submission runs with "
+            "the grader's rights: it can read the reference and hidden tests, rewrite other students' grades "
+            f"and outlive grading. {HOW_TO_FIX} To grade trusted code without a sandbox anyway, set "
+            f"`{ALLOW_UNSANDBOXED}` in nbgrader_config.py (or pass --allow-unsandboxed to "
+            "`python -m autograder grade`); every result is then marked UNSANDBOXED.")
+
+
+def decide(sandbox=True, allow_unsandboxed=False):
+    """Whether kernels run sandboxed: a SandboxStatus, or SandboxUnavailable (the refusal) raised.
+
+    sandbox: the course asks for the sandbox (False: switched off, which also needs allow_unsandboxed);
+    allow_unsandboxed: the explicit opt-in to run student code without it (logged loudly).
+    """
+    status = sandbox_status() if sandbox else SandboxStatus(False, "the sandbox is switched off")
+    if status.sandboxed:
+        return status
+    if not allow_unsandboxed:
+        raise SandboxUnavailable(refusal_message(status, switched_off=not sandbox))
+    message = f"{UNSANDBOXED_WARNING} Reason: {status.detail}. Allowed by {ALLOW_UNSANDBOXED}."
+    log.warning(message)
+    warnings.warn(message, RuntimeWarning, stacklevel=2)
+    return SandboxStatus(False, message)
 
 
 # ---------------------------------------------------------------------------
 # The launcher (what kernels.make_kernel_manager calls)
 
-def sandbox_launcher(limits=None, require_sandbox=False):
+def sandbox_launcher(limits=None, allow_unsandboxed=False, status=None):
     """A launcher(argv, workdir=..., runtime_dir=...) -> argv for kernels.make_kernel_manager.
 
     limits: Limits (default Limits()).
-    require_sandbox: raise RuntimeError instead of running unsandboxed.
+    allow_unsandboxed: run kernels without the sandbox (rlimits and the supervisor only) when bubblewrap
+      does not work here; otherwise that raises SandboxUnavailable with the reason and the fix.
+    status: a SandboxStatus already decided (see `decide`), instead of deciding here.
     The returned command line ends with the kernel's own argv (a prefix wrapper).
     """
     limits = limits or Limits()
     if not isinstance(limits, Limits):
         raise TypeError(f"limits must be an autograder.limits.Limits; got {type(limits).__name__}")
-    status = warn_if_unsandboxed()
-    if require_sandbox and not status.sandboxed:
-        raise RuntimeError(status.detail)
+    status = status or decide(True, allow_unsandboxed)
 
     def launcher(argv, *, workdir, runtime_dir):
         config = {"workdir": str(Path(workdir).resolve()), "runtime_dir": str(Path(runtime_dir).resolve()),
-                  "limits": limits.to_dict(), "sandboxed": status.sandboxed}
+                  "limits": limits.to_dict(), "sandboxed": status.sandboxed, "bwrap": status.bwrap}
         return [sys.executable, "-I", "-m", "autograder.sandbox", "run", json.dumps(config), "--", *argv]
 
     return launcher
@@ -228,7 +273,7 @@ def _is_within(path, roots):
     return any(path == r or path.startswith(r.rstrip("/") + "/") for r in roots)
 
 
-def bwrap_argv(kernel_argv, workdir, runtime_dir, limits, uid=None):
+def bwrap_argv(kernel_argv, workdir, runtime_dir, limits, uid=None, bwrap=None):
     """The full sandbox command line for one kernel.
 
     kernel_argv: list of str, the kernel's command (its Python is sys.executable's installation)
@@ -286,7 +331,7 @@ def bwrap_argv(kernel_argv, workdir, runtime_dir, limits, uid=None):
     else:
         setup += f'exec {shlex.join(prlimit)} -- "$@"\n'
     env_args += ["--setenv", "SUBMISSION", SUBMISSION_MOUNT]
-    return ["bwrap", *_namespace_args(), *mounts.args, "--chdir", workdir, *env_args, *caps,
+    return [bwrap or "bwrap", *_namespace_args(), *mounts.args, "--chdir", workdir, *env_args, *caps,
             "--", "/bin/sh", "-c", setup, "sandbox-setup", *kernel_argv]
 
 
@@ -423,7 +468,7 @@ def run(config, kernel_argv):
     with _uid_slot() as uid:
         outcome["uid"] = uid
         if config["sandboxed"]:
-            argv = bwrap_argv(kernel_argv, workdir, runtime_dir, limits, uid=uid)
+            argv = bwrap_argv(kernel_argv, workdir, runtime_dir, limits, uid=uid, bwrap=config.get("bwrap"))
             popen_kw = {}
         else:
             argv = kernel_argv

@@ -9,7 +9,7 @@ autograder_results/<assignment>/<student>.json.
 """
 import os
 
-from autograder.nbgrader_plugin import autograde_preprocessors, sanitize_preprocessors
+from autograder.nbgrader_plugin import autograde_preprocessors, install_autograde, sanitize_preprocessors
 from autograder.report import FEEDBACK_PREPROCESSORS
 
 c = get_config()  # noqa: F821 (provided by nbgrader)
@@ -22,8 +22,12 @@ c.Autograde.autograde_preprocessors = autograde_preprocessors()
 # Seconds per student cell (nbgrader's own trait) and per call of a graded function.
 c.GradeOutsideKernel.timeout = 60
 c.GradeOutsideKernel.call_timeout = 30.0
-# Every grading kernel runs in autograder.sandbox (bubblewrap; without it: a loud warning, resource limits only).
+# Every grading kernel runs in autograder.sandbox (bubblewrap). Without a working sandbox `nbgrader autograde`
+# refuses to run student code and says why; `python -m autograder sandbox-check` checks this machine.
+# Only for trusted code: c.GradeOutsideKernel.allow_unsandboxed = True (every result is then marked UNSANDBOXED).
 c.GradeOutsideKernel.sandbox = True
+# nbgrader autograde refuses the run before it copies or runs anything when grading would be unsafe.
+install_autograde()
 
 # Plain `nbgrader generate_feedback` also leaves hidden test code out of the feedback (nbgrader #917).
 c.GenerateFeedback.preprocessors = list(FEEDBACK_PREPROCESSORS)

@@ -1,8 +1,8 @@
 """Grading a class with hostile and broken submissions (issue "Untrusted submissions").
 
 One course (tests/pipeline_helpers.make_course: 4 graded functions, 9 points),
-graded with the sandbox on (require_sandbox: the suite fails where bubblewrap
-is missing rather than testing the unsandboxed path):
+graded with the sandbox on (the course config fails closed: the suite fails
+where bubblewrap is missing rather than testing the unsandboxed path):
 
 1. honest students and a `canary` are graded alone (run A);
 2. one class run (run B, 2 workers) grades the honest students again together
@@ -57,7 +57,6 @@ def run_b_bound(students):
 
 SANDBOX_CONFIG = f"""
 c.GradeOutsideKernel.sandbox = True
-c.GradeOutsideKernel.require_sandbox = True
 c.GradeOutsideKernel.timeout = {CELL_SECONDS}
 c.GradeOutsideKernel.call_timeout = 5.0
 c.GradeOutsideKernel.limits = {{"notebook_seconds": {NOTEBOOK_SECONDS}, "memory_mb": 1500,

@@ -313,18 +313,18 @@ def test_launcher_wraps_the_kernel_command():
     assert wrapped[:4] == [sys.executable, "-I", "-m", "autograder.sandbox"]
 
 
-def test_unsandboxed_fallback_warns_loudly_and_still_limits(course, monkeypatch):
+def test_unsandboxed_opt_in_warns_loudly_and_still_limits(course, monkeypatch):
     monkeypatch.setattr(sandbox, "sandbox_status",
-                        lambda: sandbox.SandboxStatus(False, sandbox.UNSANDBOXED_WARNING))
+                        lambda: sandbox.SandboxStatus(False, "bubblewrap is not installed"))
+    with pytest.raises(sandbox.SandboxUnavailable, match="Grading refused"):
+        sandbox.sandbox_launcher(Limits(address_space_mb=3000))
     with pytest.warns(RuntimeWarning, match="UNSANDBOXED"):
-        launcher = sandbox.sandbox_launcher(Limits(address_space_mb=3000))
+        launcher = sandbox.sandbox_launcher(Limits(address_space_mb=3000), allow_unsandboxed=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with SandboxedKernel(course / "autograded/alice/a1", launcher=launcher) as k:
             out = run_ok(k, "import resource; print(resource.getrlimit(resource.RLIMIT_AS)[0])")
             assert int(out) == 3000 * 1024 ** 2
-    with pytest.raises(RuntimeError, match="UNSANDBOXED"):
-        sandbox.sandbox_launcher(require_sandbox=True)
 
 
 def test_the_course_grades_every_kernel_in_the_sandbox():
@@ -332,3 +332,4 @@ def test_the_course_grades_every_kernel_in_the_sandbox():
     course = Path(sandbox.__file__).resolve().parents[1] / "course"
     config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
     assert config.GradeOutsideKernel.sandbox is True
+    assert "allow_unsandboxed" not in config.GradeOutsideKernel     # fail closed: no opt-in shipped

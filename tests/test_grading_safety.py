@@ -1,0 +1,107 @@
+"""Grading fails closed, and what a submission controls stays bounded (issue 10), on any machine.
+
+These tests need no bubblewrap: where the sandbox itself is under test they
+simulate a machine without it (a PATH without `bwrap`, or a `bwrap` that fails
+the way it does in a container). The tests that need a working sandbox are in
+test_sandbox.py and test_hostile_submissions.py.
+"""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell
+
+import pipeline_helpers as ph
+from autograder import sandbox
+
+A = ph.ASSIGNMENT
+CONTAINER_BWRAP = """#!/bin/sh
+echo "bwrap: No permissions to create new namespace, likely because the kernel does not allow non-privileged user namespaces." >&2
+exit 1
+"""
+
+
+def _path_without_bwrap(folder, kind):
+    """A PATH on which `bwrap` is missing ("missing") or fails like in a Docker container ("refusing")."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for tool in ("sh", "cp", "env"):                     # what nbgrader and its kernels may need, minus bwrap
+        target = Path("/bin") / tool
+        if target.exists() and not (folder / tool).exists():
+            (folder / tool).symlink_to(target)
+    if kind == "refusing":
+        fake = folder / "bwrap"
+        fake.write_text(CONTAINER_BWRAP)
+        fake.chmod(0o755)
+    return f"{ph.BIN}{os.pathsep}{folder}"
+
+
+def _run(course, argv, path):
+    env = dict(os.environ, PATH=path, AUTOGRADER_SEED="20261125")
+    env.pop("CI", None)
+    return subprocess.run(argv, cwd=course, capture_output=True, text=True, env=env, timeout=900)
+
+
+# ----------------------------------------------------------------------------- class 1: fail closed
+
+@pytest.fixture(scope="module")
+def closed_course(tmp_path_factory):
+    """A course with the real config (no opt-in) and one submission whose cell leaves a mark if it runs."""
+    tmp = tmp_path_factory.mktemp("closed")
+    course = ph.make_course(tmp / "course", opt_in_unsandboxed=False)
+    done = ph.nbgrader(course, "generate_assignment", A)
+    assert done.returncode == 0, done.stderr[-3000:]
+    canary = tmp / "student-code-ran"
+    path = ph.make_submission(course, "alice", {name: ph.answer_source(name) for name in ph.FUNCTIONS})
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.append(new_code_cell(f"open({str(canary)!r}, 'w').write('ran')"))
+    nbformat.write(nb, path)
+    return course, canary, tmp
+
+
+@pytest.mark.parametrize("kind, why", [("missing", "not installed"), ("refusing", "namespaces")])
+def test_autograde_refuses_without_a_working_sandbox(closed_course, kind, why):
+    course, canary, tmp = closed_course
+    path = _path_without_bwrap(tmp / f"path-{kind}", kind)
+    run = _run(course, [str(ph.BIN / "nbgrader"), "autograde", A], path)
+    log = run.stderr + run.stdout
+    assert run.returncode != 0, log[-3000:]
+    assert log.count("Grading refused") == 1, log[-3000:]          # one clear message, not one per student
+    assert why in log and "apt-get install bubblewrap" in log and "allow_unsandboxed" in log, log[-3000:]
+    assert not canary.exists(), "student code ran without a sandbox"
+    assert not (course / "autograded" / "alice" / A).exists()
+
+    run = _run(course, [sys.executable, "-m", "autograder", "--course", str(course), "grade", A, "--quiet"], path)
+    assert run.returncode != 0 and "Grading refused" in run.stderr + run.stdout, run.stdout + run.stderr[-3000:]
+    assert why in run.stderr + run.stdout
+    assert not canary.exists()
+
+
+def test_unsandboxed_grading_is_an_explicit_opt_in_and_says_so_everywhere(closed_course):
+    course, canary, tmp = closed_course
+    path = _path_without_bwrap(tmp / "path-optin", "missing")
+    run = _run(course, [sys.executable, "-m", "autograder", "--course", str(course), "grade", A, "--quiet",
+                        "--allow-unsandboxed"], path)
+    out = run.stdout + run.stderr
+    assert run.returncode == 0, out[-3000:]
+    assert canary.exists()                                          # it ran: the instructor asked for it
+    assert "UNSANDBOXED" in run.stderr                              # the log
+    assert "!! UNSANDBOXED" in run.stdout and "alice" in run.stdout  # the class table
+    notebook = ph.results(course, "alice")["notebooks"][A]            # the results file
+    assert notebook["sandboxed"] is False and "not installed" in notebook["unsandboxed"]
+    report = _run(course, [sys.executable, "-m", "autograder", "--course", str(course), "report", A], path)
+    assert report.returncode == 0 and "!! UNSANDBOXED" in report.stdout, report.stdout + report.stderr[-2000:]
+    assert sum(ph.scores(course, "alice").values()) == sum(ph.FUNCTIONS.values())
+
+
+def test_the_launcher_refuses_unless_allowed(monkeypatch):
+    monkeypatch.setattr(sandbox, "sandbox_status", lambda: sandbox.SandboxStatus(False, "no bwrap here"))
+    with pytest.raises(sandbox.SandboxUnavailable, match="Grading refused.*no bwrap here"):
+        sandbox.sandbox_launcher()
+    with pytest.warns(RuntimeWarning, match="UNSANDBOXED"):
+        launcher = sandbox.sandbox_launcher(allow_unsandboxed=True)
+    config = json.loads(launcher(["python"], workdir="/w", runtime_dir="/r")[5])
+    assert config["sandboxed"] is False
