@@ -65,8 +65,9 @@ def make_runtime_dir():
 def remove_runtime_dir(runtime_dir):
     """Delete the kernel's private folder and the sandbox's record of how the kernel ended, beside it."""
     shutil.rmtree(runtime_dir, ignore_errors=True)
-    from .sandbox import outcome_path
-    outcome_path(runtime_dir).unlink(missing_ok=True)
+    from .sandbox import side_files
+    for path in side_files(runtime_dir):
+        path.unlink(missing_ok=True)
 
 
 def make_kernel_manager(workdir, runtime_dir, launcher=None, python=None, manager_class=AsyncKernelManager,

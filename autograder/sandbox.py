@@ -39,7 +39,6 @@ log, the results and the reports say UNSANDBOXED.
 import contextlib
 import fcntl
 import functools
-import importlib.util
 import json
 import logging
 import os
@@ -52,9 +51,10 @@ import sys
 import tempfile
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from autograder.kernel_view import ETC, SYSTEM_DIRS, USR_SHARE, KernelView, kernel_view
 from autograder.limits import (MiB, REASON_EXITED, REASON_MEMORY, REASON_RUNTIME_FILES, REASON_START,
                                REASON_TIME, Limits)
 
@@ -81,10 +81,6 @@ class SandboxUnavailable(RuntimeError):
 # Where the submission's original files are visible (read-only) inside the sandbox,
 # before SETUP copies them into the private working folder.
 SUBMISSION_MOUNT = "/.submission"
-# Packages a submission must never reach (the reference and the grader itself).
-HIDDEN_PACKAGES = ("solutions", "autograder")
-# Packages a submission may import besides the Python installation (the students' toolbox).
-EXPOSED_PACKAGES = ("bpttlab",)
 # Kernels of a root grader run as UID_BASE + slot (a user id of their own each).
 UID_BASE = 61000
 UID_SLOTS = 256
@@ -178,8 +174,10 @@ def sandbox_launcher(limits=None, allow_unsandboxed=False, status=None):
     status = status or decide(True, allow_unsandboxed)
 
     def launcher(argv, *, workdir, runtime_dir):
+        view = kernel_view(argv[0]) if status.sandboxed else None     # probed once per grader process
         config = {"workdir": str(Path(workdir).resolve()), "runtime_dir": str(Path(runtime_dir).resolve()),
-                  "limits": limits.to_dict(), "sandboxed": status.sandboxed, "bwrap": status.bwrap}
+                  "limits": limits.to_dict(), "sandboxed": status.sandboxed, "bwrap": status.bwrap,
+                  "view": view and asdict(view)}
         return [sys.executable, "-I", "-m", "autograder.sandbox", "run", json.dumps(config), "--", *argv]
 
     return launcher
@@ -188,6 +186,21 @@ def sandbox_launcher(limits=None, allow_unsandboxed=False, status=None):
 def outcome_path(runtime_dir):
     """Where the supervisor records how the kernel of `runtime_dir` ended (outside the sandbox)."""
     return Path(str(Path(runtime_dir).resolve()) + ".sandbox.json")
+
+
+def side_files(runtime_dir):
+    """Every file the supervisor keeps beside `runtime_dir` (outside the sandbox), for clean-up."""
+    base = str(Path(runtime_dir).resolve())
+    return [Path(base + suffix) for suffix in (".sandbox.json", ".paths.pth")]
+
+
+def _view_from_config(config):
+    raw = config.get("view")
+    if not raw:
+        return None
+    return KernelView(python=raw["python"], readonly=tuple(tuple(p) for p in raw["readonly"]),
+                      filtered=tuple((f, tuple(tuple(e) for e in entries)) for f, entries in raw["filtered"]),
+                      distributions=tuple(raw["distributions"]), search_path=tuple(raw["search_path"]))
 
 
 def read_outcome(runtime_dir, remove=False):
@@ -241,68 +254,54 @@ class _Mounts:
         self.dirs.add(str(dest))
 
 
-def _system_mounts(mounts):
-    """/usr and /etc read-only, and /bin, /lib, ... as the host has them (symlinks into /usr or folders)."""
-    mounts.add("--ro-bind", "/usr", "/usr")
-    mounts.add("--ro-bind", "/etc", "/etc")
+def _view_mounts(mounts, view, path_file=None):
+    """The allow-list of kernel_view.py as bwrap arguments: system folders, the kernel's Python, and its
+    package folders filtered down to what a student kernel needs (everything else is simply not there)."""
+    for folder in SYSTEM_DIRS:
+        if os.path.isdir(folder) and not os.path.islink(folder):
+            mounts.add("--ro-bind", folder, folder)
+    for names, top in ((USR_SHARE, "/usr/share"), (ETC, "/etc")):
+        for name in names:
+            path = os.path.join(top, name)
+            if os.path.islink(path):
+                mounts.parents(path)
+                mounts.args += ["--symlink", os.readlink(path), path]
+            elif os.path.exists(path):
+                mounts.add("--ro-bind", path, path)
     for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
         if os.path.islink(top):
             mounts.args += ["--symlink", os.readlink(top), top]
         elif os.path.isdir(top):
             mounts.add("--ro-bind", top, top)
+    for source, dest in view.readonly:
+        mounts.add("--ro-bind", source, dest)
+    for folder, entries in view.filtered:
+        mounts.add("--tmpfs", None, folder, size=64 * 1024, perms="0755")
+        for source, name in entries:
+            mounts.add("--ro-bind", source, os.path.join(folder, name))
+        if path_file and view.search_path and folder == view.search_path[0]:
+            mounts.add("--ro-bind", str(path_file), os.path.join(folder, view.PATH_FILE))
+        mounts.args += ["--remount-ro", folder]
 
 
-def _python_paths(python):
-    """Folders the kernel's Python needs, read-only: its environment and its base installation."""
-    real = Path(os.path.realpath(python))
-    out = {Path(sys.prefix), Path(sys.base_prefix), real.parent.parent}
-    return sorted({str(p) for p in out if not str(p).startswith(("/usr", "/etc")) and p.is_dir()})
-
-
-def _package_dir(name):
-    """The folder (or file) a top-level package is imported from, without importing it; None if absent."""
-    spec = importlib.util.find_spec(name)
-    if spec is None:
-        return None
-    if spec.submodule_search_locations:
-        return str(Path(list(spec.submodule_search_locations)[0]).resolve())
-    return str(Path(spec.origin).resolve()) if spec.origin else None
-
-
-def _is_within(path, roots):
-    return any(path == r or path.startswith(r.rstrip("/") + "/") for r in roots)
-
-
-def bwrap_argv(kernel_argv, workdir, runtime_dir, limits, uid=None, bwrap=None):
+def bwrap_argv(kernel_argv, workdir, runtime_dir, limits, uid=None, bwrap=None, view=None, path_file=None):
     """The full sandbox command line for one kernel.
 
-    kernel_argv: list of str, the kernel's command (its Python is sys.executable's installation)
+    kernel_argv: list of str, the kernel's command (argv[0] its Python)
     workdir, runtime_dir: absolute paths; see the module docstring
     uid: run the kernel as this user id (needs root), or None to keep the current user
+    view: the kernel_view.KernelView to show (default: probed for argv[0]); path_file: a file holding
+      view.path_file(), when that is not empty
     """
     mounts = _Mounts()
-    _system_mounts(mounts)
+    view = view or kernel_view(kernel_argv[0])
+    _view_mounts(mounts, view, path_file)
     mounts.args += ["--dev", "/dev"]
     mounts.dirs.add("/dev")
     mounts.add("--tmpfs", None, "/dev/shm", size=limits.tmp_mb * MiB, perms="1777")
     mounts.args += ["--proc", "/proc"]
     mounts.dirs.add("/proc")
     mounts.add("--tmpfs", None, "/tmp", size=limits.tmp_mb * MiB, perms="1777")
-    readable = _python_paths(kernel_argv[0])
-    for path in readable:
-        mounts.add("--ro-bind", path, path)
-    for name in EXPOSED_PACKAGES:
-        path = _package_dir(name)
-        if path and not _is_within(path, readable):
-            mounts.add("--ro-bind", path, path)
-            readable.append(path)
-    for name in HIDDEN_PACKAGES:  # installed inside a bound folder (a non-editable install): cover it
-        path = _package_dir(name)
-        if path and _is_within(path, readable):
-            if os.path.isdir(path):
-                mounts.add("--tmpfs", None, path, perms="0000")
-            else:
-                mounts.add("--ro-bind", "/dev/null", path)
     mounts.add("--bind", runtime_dir, runtime_dir)
     mounts.add("--ro-bind", workdir, SUBMISSION_MOUNT)
     mounts.add("--tmpfs", None, workdir, size=limits.workdir_mb * MiB, perms="1777")
@@ -468,7 +467,13 @@ def run(config, kernel_argv):
     with _uid_slot() as uid:
         outcome["uid"] = uid
         if config["sandboxed"]:
-            argv = bwrap_argv(kernel_argv, workdir, runtime_dir, limits, uid=uid, bwrap=config.get("bwrap"))
+            view = _view_from_config(config) or kernel_view(kernel_argv[0])
+            path_file = None
+            if view.path_file():
+                path_file = side_files(runtime_dir)[1]
+                path_file.write_text(view.path_file())
+            argv = bwrap_argv(kernel_argv, workdir, runtime_dir, limits, uid=uid, bwrap=config.get("bwrap"),
+                              view=view, path_file=path_file)
             popen_kw = {}
         else:
             argv = kernel_argv
