@@ -388,8 +388,8 @@ print("RESULT", json.dumps(result))
 
 
 def _install_course(where, editable):
-    """The course installed into a venv at `where`/venv (its copy at `where`/src); numpy, jupyter and the
-    other dependencies come from this test run's environment through a .pth file. Returns the venv's python."""
+    """The course installed into a venv at `where`/venv (its copy at `where`/src), with its dependencies
+    hard-linked from this test run's environment (no download). Returns (python, src, site-packages)."""
     src = where / "src"
     src.mkdir(parents=True)
     for name in ("pyproject.toml", "README.md", "solutions", "autograder", "bpttlab", "course"):
@@ -403,7 +403,10 @@ def _install_course(where, editable):
     subprocess.run([getattr(sys, "_base_executable", sys.executable), "-m", "venv", "--without-pip", str(venv)],
                    check=True, capture_output=True)
     site = next(venv.glob("lib/python3*/site-packages"))
-    (site / "_test_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    skip = shutil.ignore_patterns("torch*", "nvidia*", "triton*", "playwright*", "__editable__*", "bptt_course*",
+                                  "__pycache__")
+    shutil.copytree(sysconfig.get_paths()["purelib"], site, ignore=skip, copy_function=os.link,
+                    dirs_exist_ok=True, symlinks=True)
     pip = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "--no-index",
            "--prefix", str(venv), *(["-e"] if editable else []), str(src)]
     done = subprocess.run(pip, capture_output=True, text=True, cwd=where)
