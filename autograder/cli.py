@@ -205,6 +205,16 @@ def _error_block(log, student, assignment, failed=False):
                 in_error = "| ERROR]" in line
             if in_error and line.strip():
                 out.append(line)
+    if not out:   # refused before nbgrader started the student (SafeAutograde's screening): its own error block
+        opening = re.compile(r"\| ERROR\] There was an error processing assignment: .*/" + re.escape(student) + "/"
+                             + re.escape(assignment) + "$")
+        in_error = False
+        for line in (log or "").splitlines():
+            if line.startswith("["):
+                in_error = bool(opening.search(line)) or (in_error and "| ERROR]" in line
+                                                           and "There was an error" not in line)
+            if in_error and line.strip():
+                out.append(line)
     return "\n".join(out[-6:] or ["nbgrader: " + summary])
 
 

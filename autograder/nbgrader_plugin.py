@@ -125,14 +125,71 @@ def _grading_plugin(converter):
     return None
 
 
+MAX_TIMESTAMP_BYTES = 4096
+
+
+def special_entries(folder):
+    """[(relative path, what it is)] of the entries of a submission folder that are not plain files or
+    folders: symbolic links, named pipes, sockets, devices. Never follows a link, never opens a file."""
+    import stat
+    found = []
+    folder = Path(folder)
+    for top, dirs, files in os.walk(folder):                # os.walk does not descend into linked folders
+        for name in sorted(dirs + files):
+            path = Path(top) / name
+            try:
+                mode = path.lstat().st_mode
+            except OSError:
+                continue
+            kind = ("a symbolic link" if stat.S_ISLNK(mode) else "a named pipe (FIFO)" if stat.S_ISFIFO(mode)
+                    else "a socket" if stat.S_ISSOCK(mode) else "a device file" if stat.S_ISCHR(mode)
+                    or stat.S_ISBLK(mode) else None)
+            if kind:
+                found.append((str(path.relative_to(folder)), kind))
+    return found
+
+
+def dropped_note(rel, kind):
+    return f"{rel} is {kind} in the submission: it was not copied, read or followed"
+
+
 class SafeAutograde(Autograde):
     """nbgrader's Autograde converter, made to fail closed before it touches any submission.
 
     `nbgrader autograde` (and so `python -m autograder grade`, which runs it) uses this class once
     `install_autograde()` ran (course/nbgrader_config.py calls it). Before anything is copied or run it
-    refuses the whole run, with one message, when the grading plugin would run student code without a
-    working sandbox and the instructor did not opt in (GradeOutsideKernel.allow_unsandboxed).
+    - refuses the whole run, with one message, when the grading plugin would run student code without a
+      working sandbox and the instructor did not opt in (GradeOutsideKernel.allow_unsandboxed);
+    - screens each submission before nbgrader reads or copies it (nbgrader's copy follows links as the
+      grader: a link to /dev/zero fills the disk, a link to a file only the grader may read is copied
+      out): links, pipes, sockets and devices are never copied (GradeOutsideKernel names them in the
+      feedback), and a submission whose notebook or timestamp.txt is one of them is refused, naming it.
     """
+
+    def init_destination(self, assignment_id, student_id):
+        source = Path(self._format_source(assignment_id, student_id))
+        bad = dict(special_entries(source))
+        notebooks = {Path(n).name for n in self.notebooks} | {"timestamp.txt"}
+        for rel, kind in bad.items():
+            if rel in notebooks:
+                raise NbGraderException(f"{source / rel} is {kind}, not a file: submission of {student_id} "
+                                        "refused (nothing was read through it). Ask for the file itself.")
+        stamp = source / "timestamp.txt"
+        if stamp.is_file() and stamp.stat().st_size > MAX_TIMESTAMP_BYTES:
+            raise NbGraderException(f"{stamp} is larger than {MAX_TIMESTAMP_BYTES} bytes: submission of "
+                                    f"{student_id} refused")
+        self._dropped = [str(source / rel) for rel in bad]
+        return super().init_destination(assignment_id, student_id)
+
+    def init_assignment(self, assignment_id, student_id):
+        import glob
+        before = list(self.coursedir.ignore)
+        # nbgrader matches ignore globs against full paths too: the screened entries are left out of its copy
+        self.coursedir.ignore = before + [glob.escape(p) for p in getattr(self, "_dropped", [])]
+        try:
+            super().init_assignment(assignment_id, student_id)
+        finally:
+            self.coursedir.ignore = before
 
     def start(self):
         plugin = _grading_plugin(self)
@@ -282,7 +339,7 @@ class GradeOutsideKernel(Execute):
             kernels.remove_runtime_dir(self._runtime_dir)
         self.log.info("Kernel start and student cells %.1f s, grading %d function(s) %.1f s, shutdown %.1f s",
                       ran - start, len(answers), graded - ran, time.perf_counter() - graded)
-        test_cells = self._write_test_cells(tests, reports, failures, answers)
+        test_cells = self._write_test_cells(tests, reports, failures, answers, notes=notes)
         self._save_results(resources, seed, reports, failures, test_cells, notes)
         return self.nb, self.resources
 
@@ -294,28 +351,23 @@ class GradeOutsideKernel(Execute):
         return Path(coursedir.root) / coursedir.submitted_directory / info["student"] / info["assignment"]
 
     def _drop_symlinked_files(self, resources, notes):
-        """Symbolic links in the submission are never followed (nbgrader's copy did follow them, as the
-        grader): the copies they produced in the kernel's folder are deleted before the kernel starts.
-        Returns a refusal message when the notebook itself is a link, else None."""
+        """Links, pipes, sockets and devices in the submission are never followed: SafeAutograde kept them out
+        of nbgrader's copy; here they are named in the notes (and any copy that plain nbgrader made is
+        deleted before the kernel starts). Returns a refusal message when the notebook itself is a link."""
         submitted = self._submitted_dir(resources)
         if submitted is None or not submitted.exists():
             return None
         notebook = f"{resources['nbgrader'].get('notebook')}.ipynb"
-        for top, dirs, files in os.walk(submitted):          # does not descend into linked folders
-            for entry in dirs + files:
-                path = Path(top) / entry
-                if not path.is_symlink():
-                    continue
-                rel = path.relative_to(submitted)
-                if str(rel) == notebook:
-                    return (f"The submitted notebook {notebook} is a symbolic link, not a notebook: it was not "
-                            "graded. Submit the notebook file itself.")
-                copy = Path(self._workdir) / rel
-                if copy.is_dir() and not copy.is_symlink():
-                    shutil.rmtree(copy, ignore_errors=True)
-                elif copy.exists() or copy.is_symlink():
-                    copy.unlink()
-                notes.append(f"{rel} is a symbolic link in the submission: it was removed, not followed")
+        for rel, kind in special_entries(submitted):
+            if rel == notebook:
+                return (f"The submitted notebook {notebook} is {kind}, not a notebook: it was not graded. "
+                        "Submit the notebook file itself.")
+            copy = Path(self._workdir) / rel
+            if copy.is_dir() and not copy.is_symlink():
+                shutil.rmtree(copy, ignore_errors=True)
+            elif copy.exists() or copy.is_symlink():
+                copy.unlink()
+            notes.append(dropped_note(rel, kind))
         return None
 
     def _refuse(self, nb, resources, message, tests, answers, seed, notes):
@@ -327,7 +379,7 @@ class GradeOutsideKernel(Execute):
                 cell.outputs = []
         notes.append(message)
         failures = {name: message for name in answers}
-        test_cells = self._write_test_cells(tests, {}, failures, answers, refused=True)
+        test_cells = self._write_test_cells(tests, {}, failures, answers, refused=True, notes=notes[:-1])
         self._save_results(resources, seed, {}, failures, test_cells, notes)
         return nb, resources
 
@@ -420,10 +472,13 @@ class GradeOutsideKernel(Execute):
 
     # -- the test cells ----------------------------------------------------------
 
-    def _write_test_cells(self, tests, reports, failures, answers, refused=False):
-        """Replace each test cell's source by its visible part and its outputs by feedback + score."""
+    def _write_test_cells(self, tests, reports, failures, answers, refused=False, notes=()):
+        """Replace each test cell's source by its visible part and its outputs by feedback + score; the
+        grading notes (files left out, kernel restarts, ...) go before the first test cell's feedback."""
         hidden = ClearHiddenTests(config=self.config)
         written = {}
+        preface = "".join(f"  - {n}\n" for n in notes)
+        preface = f"Notes on this submission:\n{preface}\n" if preface else ""
         for index, name in tests.items():
             cell = self.nb.cells[index]
             grade_id = grade_id_of(cell)
@@ -445,6 +500,7 @@ class GradeOutsideKernel(Execute):
                 text, fraction = (f"This test cell ({grade_id}) belongs to no graded function; it scores 0 "
                                   "until an instructor grades it by hand."), 0.0
             score = score_points(fraction, points)
+            text, preface = preface + text, ""
             cell.outputs = [new_output("stream", name="stdout", text=text.rstrip("\n") + "\n"),
                             new_output("execute_result", data={"text/plain": f"{score:g}"},
                                        execution_count=None)]

@@ -9,8 +9,14 @@ autograder_results/<assignment>/<student>.json.
 """
 import os
 
-from autograder.nbgrader_plugin import autograde_preprocessors, install_autograde, sanitize_preprocessors
-from autograder.report import FEEDBACK_PREPROCESSORS
+try:
+    from autograder.nbgrader_plugin import autograde_preprocessors, install_autograde, sanitize_preprocessors
+    from autograder.report import FEEDBACK_PREPROCESSORS
+except ImportError as missing:
+    # nbgrader logs an error in a config file and goes on with its defaults: stock autograde would then run
+    # student code in its own kernel, unsandboxed. SystemExit is the one thing it does not swallow.
+    raise SystemExit(f"{__file__}: the course's autograder cannot be imported ({missing}). Run nbgrader from "
+                     "the environment the course is installed in (`make setup`, then .venv/bin/nbgrader).") from None
 
 c = get_config()  # noqa: F821 (provided by nbgrader)
 

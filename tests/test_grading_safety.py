@@ -105,3 +105,78 @@ def test_the_launcher_refuses_unless_allowed(monkeypatch):
         launcher = sandbox.sandbox_launcher(allow_unsandboxed=True)
     config = json.loads(launcher(["python"], workdir="/w", runtime_dir="/r")[5])
     assert config["sandboxed"] is False
+
+
+# ----------------------------------------------------------------------------- class 6: links and special files
+
+def test_special_entries_are_found_without_following_or_opening_them(tmp_path):
+    from autograder.nbgrader_plugin import special_entries
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "plain.txt").write_text("x")
+    (tmp_path / "zero").symlink_to("/dev/zero")
+    (tmp_path / "sub" / "up").symlink_to(tmp_path)                 # a loop: never walked into
+    os.mkfifo(tmp_path / "sub" / "pipe")
+    assert sorted(special_entries(tmp_path)) == [("sub/pipe", "a named pipe (FIFO)"), ("sub/up", "a symbolic link"),
+                                         ("zero", "a symbolic link")]
+
+
+@pytest.fixture(scope="module")
+def linked_course(tmp_path_factory):
+    """alice: an honest notebook next to a FIFO, a link to a file only the grader may read and a link to the
+    course source; bob: his notebook is a link to the instructor's source notebook."""
+    tmp = tmp_path_factory.mktemp("links")
+    course = ph.make_course(tmp / "course")
+    done = ph.nbgrader(course, "generate_assignment", A)
+    assert done.returncode == 0, done.stderr[-3000:]
+    secret = tmp / "grader-only.txt"
+    secret.write_text("grader-only-secret-5d2e")
+    secret.chmod(0o600)
+    os.utime(secret, (0, secret.stat().st_mtime))                  # read through a link: atime moves (relatime)
+    path = ph.make_submission(course, "alice", {name: ph.answer_source(name) for name in ph.FUNCTIONS})
+    os.mkfifo(path.parent / "pipe")
+    (path.parent / "leak.txt").symlink_to(secret)
+    (path.parent / "linked_source").symlink_to(course / "source")
+    bob = ph.make_submission(course, "bob", {})
+    bob.unlink()
+    bob.symlink_to(course / "source" / A / f"{A}.ipynb")
+    env = dict(os.environ, AUTOGRADER_SEED="20261125")
+    run = subprocess.run([sys.executable, "-m", "autograder", "--course", str(course), "grade", A, "--quiet"],
+                         capture_output=True, text=True, env=env, timeout=1800)
+    return course, secret, run
+
+
+def test_links_and_pipes_are_never_copied_and_are_named_in_the_feedback(linked_course):
+    course, secret, run = linked_course
+    line = next(l for l in run.stdout.splitlines() if l.startswith("alice "))
+    assert "FAILED" not in line, run.stdout + run.stderr[-3000:]
+    assert sum(ph.scores(course, "alice").values()) == sum(ph.FUNCTIONS.values())
+    folder = course / "autograded" / "alice" / A
+    assert sorted(p.name for p in folder.iterdir()) == [f"{A}.ipynb"]
+    assert secret.stat().st_atime == 0, "the grader read the file behind a submitted link"
+    for path in (course / "autograded").rglob("*"):
+        assert not path.is_symlink() and (not path.is_file() or b"grader-only-secret" not in path.read_bytes())
+    feedback = ph.cell_by_id(ph.autograded(course, "alice"), "rnn_step_forward_test").outputs[0]["text"]
+    for name in ("pipe", "leak.txt", "linked_source"):
+        assert f"{name} is a" in feedback, feedback
+    assert any("leak.txt is a symbolic link" in n for n in ph.results(course, "alice")["notebooks"][A]["notes"])
+
+
+def test_a_linked_notebook_is_refused_and_named(linked_course):
+    course, _, run = linked_course
+    line = next(l for l in run.stdout.splitlines() if l.startswith("bob "))
+    assert "FAILED" in line, run.stdout
+    assert f"{A}.ipynb is a symbolic link" in run.stdout, run.stdout
+    assert not (course / "autograded" / "bob" / A).exists()
+
+
+def test_a_config_that_cannot_load_the_autograder_stops_nbgrader(closed_course):
+    """nbgrader goes on with its defaults after an error in a config file: stock autograde would run the
+    student's code unsandboxed. The course config stops nbgrader instead."""
+    course, canary, tmp = closed_course
+    code = ("import sys; sys.modules['autograder'] = None\n"          # as if the course were not installed
+            "from nbgrader.apps.nbgraderapp import main\n"
+            f"sys.argv = ['nbgrader', 'autograde', {A!r}]\nmain()")
+    run = _run(course, [sys.executable, "-c", code], f"{ph.BIN}{os.pathsep}{os.environ['PATH']}")
+    assert run.returncode != 0, run.stderr[-3000:]
+    assert "the course's autograder cannot be imported" in run.stderr, run.stderr[-3000:]
+    assert not canary.exists() and not (course / "autograded" / "alice" / A).exists()

@@ -407,7 +407,9 @@ def _install_course(where, editable):
                                   "__pycache__")
     shutil.copytree(sysconfig.get_paths()["purelib"], site, ignore=skip, copy_function=os.link,
                     dirs_exist_ok=True, symlinks=True)
+    # --ignore-installed: never uninstall the course from the environment running the tests
     pip = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "--no-index",
+           "--ignore-installed",
            "--prefix", str(venv), *(["-e"] if editable else []), str(src)]
     done = subprocess.run(pip, capture_output=True, text=True, cwd=where)
     assert done.returncode == 0, done.stderr[-3000:]

@@ -234,6 +234,16 @@ def symlink_to_gradebook(nb, ctx, folder):
     return nb
 
 
+def fifo_and_device_links(nb, ctx, folder):
+    """A named pipe (nbgrader's copy fails on it) and links to /dev/zero (its copy would fill the disk)."""
+    import os
+    os.mkfifo(folder / "pipe")
+    (folder / "zeros.bin").symlink_to("/dev/zero")
+    (folder / "data").mkdir()
+    (folder / "data" / "more_zeros").symlink_to("/dev/zero")
+    return nb
+
+
 HOSTILE = [
     Hostile("loop_ignoring_sigint", ("rnn_step_forward",), add_cell(IGNORE_SIGNALS_LOOP), words="stopped"),
     Hostile("loop_in_answer", ("rnn_step_forward",),
@@ -267,6 +277,7 @@ HOSTILE = [
     Hostile("invalid_json", ("rnn_step_forward",), invalid_json, words=None, whole_submission_fails=True),
     Hostile("renamed_notebook", ("rnn_step_forward",), renamed, words=None, whole_submission_fails=True),
     Hostile("extra_files", ("rnn_step_forward",), extra_files, words="notes.txt"),
-    Hostile("symlink_notebook_to_source", (), symlink_notebook_to_source, words=None),
+    Hostile("symlink_notebook_to_source", (), symlink_notebook_to_source, words=None, whole_submission_fails=True),
+    Hostile("fifo_and_device_links", ("rnn_step_forward",), fifo_and_device_links, words="zeros.bin is a symbolic link"),
     Hostile("symlink_to_gradebook", ("rnn_step_forward",), symlink_to_gradebook, words="GRADEBOOK LEAKED False"),
 ]
