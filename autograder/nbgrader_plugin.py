@@ -432,6 +432,7 @@ class GradeOutsideKernel(Execute):
                              "while being graded (answered with an empty string)")
         finally:
             session.close()
+            evaluator.close()
 
     def _death_reason(self):
         """Plain words on why the kernel ended (the sandbox's record when there is one)."""

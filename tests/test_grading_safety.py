@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 from nbformat.v4 import new_code_cell
 
@@ -180,3 +181,88 @@ def test_a_config_that_cannot_load_the_autograder_stops_nbgrader(closed_course):
     assert run.returncode != 0, run.stderr[-3000:]
     assert "the course's autograder cannot be imported" in run.stderr, run.stderr[-3000:]
     assert not canary.exists() and not (course / "autograded" / "alice" / A).exists()
+
+
+# ----------------------------------------------------------------------------- class 3: stand-in work
+
+ATTACKS = '''
+import numpy as np
+
+def zero_bytes_long_time(x):          # almost nothing to send, 10**9 steps (hours) for the reference to loop over
+    return rnn_forward(np.zeros((1, 10**9, 0)), np.zeros((1, 1)), np.zeros((0, 1)), np.zeros((1, 1)), np.zeros(1))
+
+def long_time(x):                    # within the memory of the stand-in process, minutes of its time
+    return rnn_forward(np.zeros((1, 5 * 10**7, 0)), np.zeros((1, 1)), np.zeros((0, 1)), np.zeros((1, 1)), np.zeros(1))
+
+def big_answer(x):                    # a few MB sent, gigabytes and minutes of reference work
+    H = 700
+    return rnn_forward(np.zeros((1, 2**20, 0)), np.zeros((1, H)), np.zeros((0, H)), np.zeros((H, H)), np.zeros(H))
+
+def honest(x):
+    rng = np.random.default_rng(0)
+    return rnn_forward(rng.normal(size=(2, 3, 4)), np.zeros((2, 5)), rng.normal(size=(4, 5)),
+                       rng.normal(size=(5, 5)), np.zeros(5))[0]
+'''
+
+
+@pytest.fixture(scope="module")
+def plain_kernel():
+    """An unsandboxed kernel (what is tested here is the grader's side) with the attacks defined."""
+    from jupyter_client.manager import KernelManager
+    from autograder import remote
+    from autograder.kernels import make_kernel_manager, make_runtime_dir, remove_runtime_dir
+    import tempfile
+    runtime, workdir = make_runtime_dir(), tempfile.mkdtemp(prefix="bptt-work-")
+    km = make_kernel_manager(workdir, runtime, manager_class=KernelManager)
+    km.start_kernel(cwd=workdir)
+    session = remote.KernelSession(km, startup_timeout=120)
+    try:
+        assert session.run(ATTACKS, timeout=60).status == "ok"
+        yield session
+    finally:
+        session.close()
+        km.shutdown_kernel(now=True)
+        remove_runtime_dir(runtime)
+
+
+def _call_with_watchdog(evaluator, name, seconds):
+    """evaluator(name, ...) in a thread; (outcome, wall seconds), outcome None if it had not returned."""
+    import threading
+    import time
+    import numpy as np
+    box = {}
+    thread = threading.Thread(target=lambda: box.update(out=evaluator(name, (np.zeros(1),), ("rnn_forward",))),
+                              daemon=True)
+    start = time.monotonic()
+    thread.start()
+    thread.join(seconds)
+    return box.get("out"), time.monotonic() - start
+
+
+@pytest.mark.parametrize("name", ["zero_bytes_long_time", "big_answer"])
+def test_stand_in_work_is_refused_by_its_shapes(plain_kernel, name):
+    import psutil
+    from autograder import remote
+    before = psutil.Process().memory_info().rss
+    outcome, wall = _call_with_watchdog(remote.RemoteEvaluator(plain_kernel, call_timeout=20), name, 60)
+    assert outcome is not None, "the grader was still computing the stand-in's answer after 60 s"
+    assert outcome.error_type == "RuntimeError" and "too much work" in outcome.error, outcome
+    assert psutil.Process().memory_info().rss - before < 200 * 2 ** 20
+
+
+def test_a_stand_in_over_time_is_stopped_at_the_call_timeout_outside_the_grader(plain_kernel, monkeypatch):
+    import psutil
+    from autograder import remote
+    monkeypatch.setattr(remote, "MAX_STAND_IN_WORK", float("inf"))       # let the work run: the timeout must end it
+    evaluator = remote.RemoteEvaluator(plain_kernel, call_timeout=3)
+    before = psutil.Process().cpu_times()
+    outcome, wall = _call_with_watchdog(evaluator, "long_time", 60)
+    after = psutil.Process().cpu_times()
+    assert outcome is not None and "the reference's answers took more than 3 s" in (outcome.error or ""), outcome
+    assert wall < 30
+    assert (after.user + after.system) - (before.user + before.system) < 2.5, "the answer was computed in the grader"
+    assert evaluator.worker.proc is None                       # the worker computing it was stopped
+    fresh = remote.RemoteEvaluator(plain_kernel, call_timeout=20)
+    assert fresh("honest", (np.zeros(1),), ("rnn_forward",)).error is None   # and the kernel still answers
+    evaluator.close()
+    fresh.close()

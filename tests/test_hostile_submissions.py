@@ -42,7 +42,9 @@ pytestmark = [pytest.mark.skipif(not sys.platform.startswith("linux"), reason="b
 
 A = ph.ASSIGNMENT
 SEED = "20261125"
-HONEST = {"honest_full": tuple(ph.FUNCTIONS), "honest_partial": ("rnn_step_forward", "clip_grad_norm")}
+# the pipeline course plus a function whose stand-in (rnn_forward) loops over time: stand-in work is attackable
+FUNCTIONS = {**ph.FUNCTIONS, "gradient_contributions": 2}
+HONEST = {"honest_full": tuple(FUNCTIONS), "honest_partial": ("rnn_step_forward", "clip_grad_norm")}
 CANARY = "canary"
 CELL_SECONDS, NOTEBOOK_SECONDS = 8, 20
 WORKERS = 2
@@ -65,7 +67,7 @@ c.GradeOutsideKernel.limits = {{"notebook_seconds": {NOTEBOOK_SECONDS}, "memory_
 
 
 def points(functions):
-    return float(sum(ph.FUNCTIONS[f] for f in functions))
+    return float(sum(FUNCTIONS[f] for f in functions))
 
 
 def write_student(course, student, correct, attack=None, ctx=None):
@@ -125,7 +127,7 @@ def graded(tmp_path_factory):
     old_seed = os.environ.get("AUTOGRADER_SEED")
     os.environ["AUTOGRADER_SEED"] = SEED
     try:
-        course = ph.make_course(tmp_path_factory.mktemp("hostile") / "course")
+        course = ph.make_course(tmp_path_factory.mktemp("hostile") / "course", functions=FUNCTIONS)
         with open(course / "nbgrader_config.py", "a") as f:
             f.write(SANDBOX_CONFIG)
         run = ph.nbgrader(course, "generate_assignment", A)
@@ -242,7 +244,7 @@ def test_reaching_outside_leaked_nothing(graded):
 
 # ----------------------------------------------------------------------------- kill midway, run again
 
-KILLED = {f"k{i}": ("rnn_step_forward",) if i % 2 else tuple(ph.FUNCTIONS) for i in range(4)}
+KILLED = {f"k{i}": ("rnn_step_forward",) if i % 2 else tuple(FUNCTIONS) for i in range(4)}
 
 
 def cli_grade(course, *extra):

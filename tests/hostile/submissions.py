@@ -162,6 +162,19 @@ def rnn_forward(x, h0, Wx, Wh, b):
 '''
 
 
+# Stand-ins answered by the grader, sized by the student (issue 10, class 3): hours of reference work from
+# almost nothing sent, then gigabytes; the grader must refuse both at once and keep serving the class.
+STAND_IN_WORK = '''import numpy as np
+def gradient_contributions(dh, cache):
+    for T, H in ((10**9, 1), (2**20, 700)):
+        try:
+            rnn_forward(np.zeros((1, T, 0)), np.zeros((1, H)), np.zeros((0, H)), np.zeros((H, H)), np.zeros(H))
+        except Exception as e:
+            print("stand-in refused:", e)
+    return np.zeros((dh.shape[1], dh.shape[1]))
+'''
+
+
 def tag_and_edit_tests(nb, ctx, folder):
     for cell in nb.cells:
         meta = cell.metadata.get("nbgrader", {})
@@ -269,6 +282,8 @@ HOSTILE = [
     Hostile("input_ast_transformers", ("rnn_step_forward",), add_cell(TRANSFORMERS), words=None),
     Hostile("fake_array", (), replace_answer("rnn_step_forward", FAKE_ARRAY), words=None),
     Hostile("inplace_and_delegate", ("rnn_step_forward",), replace_answer("rnn_forward", INPLACE_AND_DELEGATE),
+            words=None),
+    Hostile("stand_in_work", ("rnn_step_forward",), replace_answer("gradient_contributions", STAND_IN_WORK),
             words=None),
     Hostile("tags_and_test_edits", ("rnn_step_forward",), tag_and_edit_tests, words=None),
     Hostile("duplicated_split_cells", ("rnn_step_forward",), duplicate_and_split, words=None),
