@@ -66,6 +66,7 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from traitlets import Bool, Dict, Float, Integer, Unicode, default
 
 from . import kernels
+from .outputs import OutputBudget
 
 RESULTS_FOLDER = "autograder_results"
 MAX_RESTARTS = 3
@@ -275,6 +276,38 @@ class GradeOutsideKernel(Execute):
     def _shutdown_kernel_default(self):
         return "immediate"            # the kernel's state is of no use once graded; a polite shutdown costs ~1 s
 
+    @default("raise_on_iopub_timeout")
+    def _raise_on_iopub_timeout_default(self):
+        # outputs lost on the way (an oversized message dropped by the grader's sockets) are noted in the
+        # cell; they are no reason to treat the kernel as hung and restart it
+        return False
+
+    @default("store_widget_state")
+    def _store_widget_state_default(self):
+        return False                  # widget state is the kernel's to write: it never enters the notebook
+
+    # -- untrusted outputs: bounded in bytes as they arrive (outputs.py) ------------
+
+    def output(self, outs, msg, display_id, cell_index):
+        out = super().output(outs, msg, display_id, cell_index)
+        if out is None or not outs or outs[-1] is not out:
+            return out
+        kept = self._budget.admit(out, cell_index)
+        if kept is None:
+            outs.pop()
+        elif kept is not out:
+            outs[-1] = new_output(**kept)
+        return outs[-1] if kept is not None else None
+
+    def _update_display_id(self, display_id, msg):
+        content = msg.get("content", {})
+        if self._budget.admit_update(content.get("data", {}), content.get("metadata", {})):
+            super()._update_display_id(display_id, msg)
+
+    def handle_comm_msg(self, outs, msg, cell_index):
+        """Widget messages are ignored: no widget state, no output widgets capturing outputs."""
+        return None
+
     def sandbox_decision(self):
         """The sandbox status kernels will run under, or SandboxUnavailable (grading refused) raised."""
         from .sandbox import decide
@@ -298,6 +331,7 @@ class GradeOutsideKernel(Execute):
 
         self._workdir = (resources or {}).get("metadata", {}).get("path") or os.getcwd()
         self._status = self.sandbox_decision()        # refuses (raises) before any student code runs
+        self._budget = OutputBudget()
         if not self._status.sandboxed:
             self.log.warning("%s", self._status.detail)
         self._runtime_dir = kernels.make_runtime_dir()
@@ -320,6 +354,7 @@ class GradeOutsideKernel(Execute):
             self._check_assign_resources(resources)
             self.skip_cells_with_tag = f"never-skip-{secrets.token_hex(16)}"   # tags cannot skip a cell
             with self.setup_kernel():
+                kernels.heal_channels(self.kc)          # arm: an oversized output must not leave us deaf
                 info = self.wait_for_reply(self.kc.kernel_info())
                 self.nb.metadata["language_info"] = info["content"]["language_info"]
                 code_cells = [i for i, c in enumerate(self.nb.cells) if c.cell_type == "code" and i not in tests]
@@ -334,9 +369,9 @@ class GradeOutsideKernel(Execute):
                     failures.update({name: str(e) for name in answers if name not in reports})
                 ran = ran or time.perf_counter()
                 graded = time.perf_counter()
-            self.set_widgets_metadata()
         finally:
             kernels.remove_runtime_dir(self._runtime_dir)
+        notes.extend(self._budget.notes())
         self.log.info("Kernel start and student cells %.1f s, grading %d function(s) %.1f s, shutdown %.1f s",
                       ran - start, len(answers), graded - ran, time.perf_counter() - graded)
         test_cells = self._write_test_cells(tests, reports, failures, answers, notes=notes)
@@ -404,6 +439,12 @@ class GradeOutsideKernel(Execute):
                 self._no_replay.add(index)
                 self._fresh_kernel(done, notes)
                 continue
+            finally:
+                if "iopub" in kernels.heal_channels(self.kc):
+                    cut = (f"a message larger than the grader accepts ({kernels.MAX_MESSAGE_BYTES // 2 ** 20} MB) "
+                           "was dropped, with what the cell showed after it")
+                    cell.outputs.append(new_output("stream", name="stdout", text=f"[output cut: {cut}]\n"))
+                    notes.append(f"cell {index}: {cut}")
             if any(o.get("ename") == "CellTimeoutError" for o in cell.get("outputs", [])):
                 self._no_replay.add(index)
             done.append(index)

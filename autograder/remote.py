@@ -53,7 +53,7 @@ from . import evaluate, specs
 from .evaluate import MAX_DEPTH, PLAIN_SCALARS, FunctionSpec, Opaque, Outcome, to_plain
 
 MAGIC = "BPTT-AUTOGRADER-1"
-MAX_UNPACKED_BYTES = 48 * 2 ** 20       # arrays of one message, once unpacked
+MAX_UNPACKED_BYTES = 12 * 2 ** 20       # arrays of one message, once unpacked (packed: < kernels.MAX_MESSAGE_BYTES)
 MAX_STAND_IN_BYTES = 4 * 2 ** 20        # arguments of one stand-in call (the reference runs on them here)
 MAX_STAND_IN_WORK = 2 ** 26             # stand_in_work() of one stand-in call (see there)
 STAND_IN_MEMORY = 2 * 2 ** 30           # address space of the process that computes stand-in answers
@@ -349,6 +349,8 @@ def _stand_in_worker_main():
         resource.setrlimit(resource.RLIMIT_AS, (STAND_IN_MEMORY, STAND_IN_MEMORY))
     out = sys.stdout
     sys.stdout = sys.stderr                # prints of any module never reach the protocol
+    out.write("ready\n")                   # imports done: from here on its time is the answers'
+    out.flush()
     for line in sys.stdin:
         try:
             call = unpack(line.strip(), max_bytes=MAX_STAND_IN_BYTES)
@@ -359,14 +361,30 @@ def _stand_in_worker_main():
         out.flush()
 
 
+STAND_IN_STARTUP_SECONDS = 120          # for the stand-in process to import numpy and the reference
+
+
 class PendingAnswer:
     """A stand-in answer being computed by the StandInWorker: `fd` to wait on, `poll()` -> the packed
-    answer or None, `cancel()` to give up (the worker is killed)."""
+    answer or None, `cancel()` to give up (the worker is killed), `waited()` seconds spent computing it
+    (the worker's start-up excluded), `deadline(budget)` when to give up."""
 
     def __init__(self, worker):
         self.worker = worker
         self.buffer = bytearray()
         self.fd = worker.proc.stdout.fileno()
+        self.asked = time.monotonic()
+
+    def _since(self):
+        return max(self.asked, self.worker.ready_at or self.asked)
+
+    def waited(self):
+        return time.monotonic() - self._since() if self.worker.ready_at else 0.0
+
+    def deadline(self, budget):
+        if not self.worker.ready_at:
+            return self.asked + STAND_IN_STARTUP_SECONDS + budget
+        return self._since() + budget
 
     def poll(self):
         proc = self.worker.proc
@@ -379,6 +397,9 @@ class PendingAnswer:
             return pack({"value": None, "error_type": "RuntimeError",
                          "error": "the reference could not answer for these arguments (out of memory?)"})
         self.buffer += chunk
+        if not self.worker.ready_at and self.buffer.startswith(b"ready\n"):
+            self.worker.ready_at = time.monotonic()
+            del self.buffer[:6]
         if len(self.buffer) > 2 * MAX_UNPACKED_BYTES + 2 ** 20:
             self.worker.stop()
             return pack({"value": None, "error_type": "ValueError", "error": "answer too large"})
@@ -395,14 +416,27 @@ class StandInWorker:
 
     def __init__(self):
         self.proc = None
+        self.ready_at = None                     # when it had imported the reference
 
-    def submit(self, packed_call):
-        """Send one packed call; a PendingAnswer for its reply."""
+    def start(self):
+        """Start the process now (it takes a moment to import numpy and the reference)."""
         if self.proc is None or self.proc.poll() is not None:
             code = "from autograder.remote import _stand_in_worker_main; _stand_in_worker_main()"
             self.proc = subprocess.Popen([sys.executable, "-I", "-c", code], stdin=subprocess.PIPE,
                                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
             os.set_blocking(self.proc.stdout.fileno(), False)
+            self.ready_at = None
+
+    def submit(self, packed_call):
+        """Send one packed call; a PendingAnswer for its reply."""
+        self.start()
+        if not self.ready_at:                    # its "ready" line may be waiting in the pipe already
+            with contextlib.suppress(BlockingIOError):
+                head = os.read(self.proc.stdout.fileno(), 6)
+                if head == b"ready\n":
+                    self.ready_at = time.monotonic()
+                elif head:
+                    raise RuntimeError(f"the stand-in process said {head!r} instead of ready")
         self.proc.stdin.write(packed_call.encode("ascii") + b"\n")
         self.proc.stdin.flush()
         return PendingAnswer(self)
@@ -416,6 +450,7 @@ class StandInWorker:
                 with contextlib.suppress(OSError):
                     stream.close()
             self.proc = None
+            self.ready_at = None
 
 
 @dataclass
@@ -460,8 +495,10 @@ class KernelSession:
 
     def __init__(self, km, startup_timeout=60):
         self.km = km
+        from .kernels import heal_channels
         self.kc = km.blocking_client()
         self.kc.start_channels()
+        heal_channels(self.kc)                     # arm: oversized messages must not leave the grader deaf
         self.kc.wait_for_ready(timeout=startup_timeout)
 
     def is_alive(self):
@@ -499,12 +536,17 @@ class KernelSession:
             msg_id = kc.execute("", silent=True, store_history=False, allow_stdin=True,
                                 user_expressions={"e": expression})
         result, printed, idle = RunResult(), _CappedText(MAX_TEXT), False
-        channels = {kc.stdin_channel.socket: kc.stdin_channel, kc.shell_channel.socket: kc.shell_channel,
-                    kc.iopub_channel.socket: kc.iopub_channel}
-        poller = zmq.Poller()
-        for sock in channels:
-            poller.register(sock, zmq.POLLIN)
+
+        def listen():
+            channels = {kc.stdin_channel.socket: kc.stdin_channel, kc.shell_channel.socket: kc.shell_channel,
+                        kc.iopub_channel.socket: kc.iopub_channel}
+            poller = zmq.Poller()
+            for sock in channels:
+                poller.register(sock, zmq.POLLIN)
+            return channels, poller
+        channels, poller = listen()
         pending = None                             # an answer still being computed (PendingAnswer)
+        lost_idle = False
         deadline = time.monotonic() + timeout
         # waiting for answers computed elsewhere does not count against the call: it has its own budget,
         # the same time again in all (so a call ends within 2 x timeout + grace whatever it asks)
@@ -512,11 +554,11 @@ class KernelSession:
         last_alive_check = time.monotonic()
         while result.status is None or not idle:
             now = time.monotonic()
-            if pending is not None and now > pending.deadline:
+            if pending is not None and now > pending.deadline(answer_budget):
                 poller.unregister(pending.fd)
                 pending.cancel()
                 answer_budget = 0.0
-                deadline += now - pending.started
+                deadline += now - pending.asked
                 pending = None
                 kc.input(pack({"value": None, "error_type": "TimeoutError",
                                "error": f"the reference's answers took more than {timeout:g} s in all"}))
@@ -532,14 +574,24 @@ class KernelSession:
                 if not self.is_alive():
                     result.died = True
                     break
+                from .kernels import heal_channels
+                healed = heal_channels(kc)
+                if healed:                         # a connection dropped (an oversized message): listen anew
+                    channels, poller = listen()
+                    if pending is not None:
+                        poller.register(pending.fd, zmq.POLLIN)
+                if "iopub" in healed:              # the output was dropped; the idle status may have been too
+                    printed.add("\n[output cut: a message larger than the grader accepts was dropped]\n")
+                    lost_idle = True
+                if lost_idle and result.status is not None:
+                    idle = True
             events = dict(poller.poll(timeout=200))
             if pending is not None and pending.fd in events:      # (pyzmq reports plain fds by number)
                 answer = pending.poll()
                 if answer is not None:
                     poller.unregister(pending.fd)
-                    waited = time.monotonic() - pending.started
-                    deadline += waited
-                    answer_budget = max(0.0, answer_budget - waited)
+                    deadline += time.monotonic() - pending.asked
+                    answer_budget = max(0.0, answer_budget - pending.waited())
                     pending = None
                     kc.input(answer)
             for sock, channel in channels.items():
@@ -556,7 +608,6 @@ class KernelSession:
                             poller.unregister(pending.fd)
                             pending.cancel()
                         pending = answer
-                        pending.started, pending.deadline = time.monotonic(), time.monotonic() + answer_budget
                         poller.register(pending.fd, zmq.POLLIN)
                     else:
                         kc.input(answer)
@@ -612,6 +663,8 @@ class RemoteEvaluator:
         self.session = session
         self.reference = reference             # None: the `solutions` package, in a StandInWorker process
         self.worker = StandInWorker() if reference is None else None
+        if self.worker is not None:
+            self.worker.start()                # importing the reference overlaps with the first calls
         self.call_timeout = call_timeout
         self.needs_restart = False
         self.broken_reason = ""

@@ -266,3 +266,70 @@ def test_a_stand_in_over_time_is_stopped_at_the_call_timeout_outside_the_grader(
     assert fresh("honest", (np.zeros(1),), ("rnn_forward",)).error is None   # and the kernel still answers
     evaluator.close()
     fresh.close()
+
+
+# ----------------------------------------------------------------------------- class 4: output bytes
+
+FLOOD_ONE_MESSAGE = 'print("x" * 40_000_000)'              # one message larger than the grader accepts
+FLOOD = '''from IPython.display import HTML, display
+for i in range(200):
+    print("y" * 100_000)                                  # 20 MB of printed text in small pieces
+display({"image/png": "A" * 20_000_000}, raw=True)        # a 20 MB image
+for i in range(30):
+    display(HTML("<p>" + "w" * 1_000_000 + "</p>"))       # 30 MB of HTML, 1 MB at a time
+'''
+FLOOD_ERROR = 'raise ValueError("z" * 10_000_000)'
+
+
+def _graded_with_peak_memory(course, student):
+    """Autograde one student; (completed process, peak resident memory of the nbgrader process in bytes)."""
+    import threading
+    import time
+    import psutil
+    env = dict(os.environ, PATH=f"{ph.BIN}{os.pathsep}{os.environ['PATH']}", AUTOGRADER_SEED="20261125")
+    proc = subprocess.Popen([str(ph.BIN / "nbgrader"), "autograde", A, "--student", student], cwd=course,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    peak, done = [0], threading.Event()
+
+    def watch():
+        me = psutil.Process(proc.pid)
+        while not done.is_set():
+            try:
+                peak[0] = max(peak[0], me.memory_info().rss)
+            except psutil.Error:
+                return
+            time.sleep(0.02)
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    out, err = proc.communicate(timeout=1800)
+    done.set()
+    thread.join()
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err), peak[0]
+
+
+def test_untrusted_output_is_bounded_in_bytes_while_it_arrives(tmp_path):
+    from autograder import outputs
+    course = ph.make_course(tmp_path / "course")
+    assert ph.nbgrader(course, "generate_assignment", A).returncode == 0
+    answers = {name: ph.answer_source(name) for name in ph.FUNCTIONS}
+    ph.make_submission(course, "quiet", answers)
+    ph.make_submission(course, "flood", answers, edit=lambda nb: nb.cells.extend(
+        [new_code_cell(FLOOD_ONE_MESSAGE), new_code_cell(FLOOD), new_code_cell(FLOOD_ERROR)]))
+    quiet, quiet_peak = _graded_with_peak_memory(course, "quiet")
+    assert quiet.returncode == 0, quiet.stderr[-3000:]
+    flood, flood_peak = _graded_with_peak_memory(course, "flood")
+    assert flood.returncode == 0, flood.stderr[-3000:]
+    assert sum(ph.scores(course, "flood").values()) == sum(ph.FUNCTIONS.values())     # the answers still count
+    path = course / "autograded" / "flood" / A / f"{A}.ipynb"
+    assert path.stat().st_size < outputs.MAX_NOTEBOOK_BYTES + 2 * 2 ** 20, path.stat().st_size
+    assert flood_peak - quiet_peak < 150 * 2 ** 20, (quiet_peak / 2 ** 20, flood_peak / 2 ** 20)
+    nb = ph.autograded(course, "flood")
+    one_message, flood_cell, error_cell = nb.cells[-3:]
+    assert "a message larger than the grader accepts (32 MB) was dropped" in one_message.outputs[-1]["text"]
+    text = "".join(o.get("text", "") for o in flood_cell.outputs)
+    assert "output cut: this cell printed more than" in text and "output cut: a image/png output" in text
+    assert "the notebook's outputs reached" in text
+    error = next(o for o in error_cell.outputs if o["output_type"] == "error")
+    assert len(error["evalue"]) < outputs.MAX_TRACEBACK_BYTES and "message cut" in error["evalue"]
+    notes = ph.results(course, "flood")["notebooks"][A]["notes"]
+    assert any("of output was not kept" in n for n in notes), notes

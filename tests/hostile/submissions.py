@@ -257,6 +257,16 @@ def fifo_and_device_links(nb, ctx, folder):
     return nb
 
 
+def output_flood(nb, ctx, folder):
+    """Outputs sized to fill the grader's memory and the feedback: one 40 MB message, a 20 MB image, 10 MB of
+    error message, widget state."""
+    nb.cells.append(new_code_cell('print("x" * 40_000_000)'))
+    nb.cells.append(new_code_cell('display({"image/png": "A" * 20_000_000}, raw=True)\n'
+                                  'import ipywidgets\nipywidgets.Textarea(value="w" * 5_000_000)'))
+    nb.cells.append(new_code_cell('raise ValueError("z" * 10_000_000)'))
+    return nb
+
+
 HOSTILE = [
     Hostile("loop_ignoring_sigint", ("rnn_step_forward",), add_cell(IGNORE_SIGNALS_LOOP), words="stopped"),
     Hostile("loop_in_answer", ("rnn_step_forward",),
@@ -264,6 +274,7 @@ HOSTILE = [
             words="rnn_forward"),
     Hostile("memory_hog", ("rnn_step_forward",),
             add_cell("blocks = []\nwhile True:\n    blocks.append(bytearray(512 * 1024**2))"), words="of memory"),
+    Hostile("output_flood", ("rnn_step_forward",), output_flood, words="output cut"),
     Hostile("huge_output", ("rnn_step_forward",),
             add_cell("for i in range(300000):\n    print('spam ' * 20)"), words="spam"),
     Hostile("large_files", ("rnn_step_forward",),
