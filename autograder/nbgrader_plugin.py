@@ -73,11 +73,16 @@ MAX_RESTARTS = 3
 
 
 def autograde_preprocessors():
-    """nbgrader's autograde pipeline with its Execute replaced by GradeOutsideKernel."""
+    """nbgrader's autograde pipeline with its Execute replaced by GradeOutsideKernel, followed by
+    SanitizeOutputs (autograded notebooks, shown by formgrader, keep no active content)."""
+    from .sanitize import SanitizeOutputs
     default = Autograde.class_traits()["autograde_preprocessors"].default()
     if Execute not in default:
         raise RuntimeError(f"nbgrader's autograde pipeline has no Execute step to replace: {default}")
-    return [GradeOutsideKernel if p is Execute else p for p in default]
+    out = []
+    for p in default:
+        out += [GradeOutsideKernel, SanitizeOutputs] if p is Execute else [p]
+    return out
 
 
 class DeduplicateGradedCells(DeduplicateIds):
