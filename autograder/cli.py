@@ -588,6 +588,11 @@ def cmd_demo(args):
     return int(status)
 
 
+def cmd_sandbox_check(args):
+    from autograder import sandbox_check
+    return sandbox_check.main(Course(args.course).root)
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__.split("\n")[0])
     parser.add_argument("--course", default=str(DEFAULT_COURSE), help="the nbgrader course folder (default: %(default)s)")
@@ -626,6 +631,10 @@ def build_parser():
     s = sub.add_parser("samples", help="place the sample submissions in submitted/ (needs release/)")
     s.add_argument("assignment", nargs="*", help="default: every assignment")
     s.set_defaults(func=cmd_samples)
+
+    c = sub.add_parser("sandbox-check", help="whether grading runs sandboxed here, and the limits a grading "
+                                             "kernel really gets (measured inside one)")
+    c.set_defaults(func=cmd_sandbox_check)
 
     d = sub.add_parser("demo", help="generate, sample submissions, grade, feedback, report: the whole cycle")
     d.add_argument("assignment", nargs="*", help="default: every assignment")

@@ -562,6 +562,12 @@ class GradeOutsideKernel(Execute):
         status = getattr(self, "_status", None)
         return bool(status is not None and status.sandboxed)
 
+    def _limits_in_force(self):
+        """{limit: {"value", "enforced_by"}} as they applied to this notebook's kernels (autograder/usage.py)."""
+        from .limits import Limits
+        from .usage import limits_in_force
+        return limits_in_force(Limits.from_dict(self.limits), self._sandboxed())
+
     def _save_results(self, resources, seed, reports, failures, test_cells, notes):
         info = (resources or {}).get("nbgrader", {})
         assignment, student, notebook = info.get("assignment"), info.get("student"), info.get("notebook")
@@ -586,7 +592,8 @@ class GradeOutsideKernel(Execute):
             "graded_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             "seed": seed, "sandboxed": self._sandboxed(), "kernel_restarts": self.restarts,
             "unsandboxed": None if self._sandboxed() else getattr(self, "_status", None) and self._status.detail,
-            "notes": notes, "functions": functions, "test_cells": test_cells}
+            "notes": notes, "functions": functions, "test_cells": test_cells,
+            "limits_in_force": self._limits_in_force()}
         handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{student}.", suffix=".json")
         with os.fdopen(handle, "w") as f:
             json.dump(data, f, indent=1, sort_keys=True)
