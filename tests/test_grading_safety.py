@@ -420,3 +420,19 @@ def test_feedback_pages_render_student_output_inert(feedback_course, command):
     assert _active_content(page) == []
     assert "<b>bold stays</b>" in page and "<strong>markdown stays</strong>" in page   # formatting is kept
 
+
+# ----------------------------------------------------------------------------- class 8: the course's order
+
+def test_grading_order_is_the_courses_building_blocks_first():
+    """Whatever the cells' order, every function is graded after the functions standing in for it
+    (tests/test_hostile_submissions.py grades a notebook that harvests stand-in answers)."""
+    from autograder.grading import STAND_INS
+    from autograder.nbgrader_plugin import grading_order
+    everything = list(STAND_INS)
+    for names in (everything[::-1], ["gradient_contributions", "rnn_forward", "rnn_step_backward",
+                                     "rnn_step_forward"], ["rnn_backward_chunked", "clip_grad_norm", "rnn_backward"]):
+        order = grading_order(names)
+        assert sorted(order) == sorted(set(names))
+        for f in order:
+            assert all(order.index(block) < order.index(f) for block in STAND_INS[f] if block in order), (f, order)
+    assert grading_order(["rnn_forward", "rnn_step_forward", "rnn_forward"]) == ["rnn_step_forward", "rnn_forward"]

@@ -236,6 +236,17 @@ def test_hostile_submission(graded, h):
         assert h.words in text, f"{h.words!r} not in the feedback of {h.name}"
 
 
+def test_building_blocks_are_graded_first_whatever_the_cell_order(graded):
+    """Class 8: rnn_forward's cell comes first and keeps its rnn_step_forward stand-in's answers; graded in
+    the course's order, rnn_step_forward is checked before any of them exist, and replaying earns nothing."""
+    record = ph.results(graded["course"], "harvest_stand_ins")["notebooks"][A]
+    functions = record["functions"]
+    assert record["grading_order"] == ["rnn_step_forward", "rnn_forward"], record["grading_order"]
+    assert functions["rnn_step_forward"]["fraction"] == 0.0, functions["rnn_step_forward"]["message"]
+    assert functions["rnn_forward"]["fraction"] == 1.0, functions["rnn_forward"]["message"]
+    assert record["limits_in_force"]["memory_mb"]["value"] == 1500      # the results say which limits held
+
+
 def test_reaching_outside_leaked_nothing(graded):
     nb = ph.autograded(graded["course"], "reach_outside")
     printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
