@@ -464,6 +464,8 @@ def grade_class(course, assignment, workers=2, students=None, force=False, timeo
                         merged = merge_submission(f"sqlite:///{run.private_db}", gb, assignment, run.student)
                         if run.ok and merged:
                             results[run.student] = GradeResult(run.student, "graded")
+                            bar.write(f"{run.student}: graded ({bar.n + 1}/{len(todo)})", file=sys.stdout)
+                            sys.stdout.flush()      # as it happens: each line means "in the gradebook"
                         else:
                             results[run.student] = GradeResult(run.student, "FAILED", message=run.message)
                             bar.write(f"{run.student}: grading failed\n{run.message}")

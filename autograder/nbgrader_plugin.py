@@ -489,7 +489,12 @@ class GradeOutsideKernel(Execute):
         """grade_function for every answered graded function, in this process; a dead kernel is replaced."""
         from .grading import grade_function
         from .remote import KernelSession, RemoteEvaluator
-        session = KernelSession(self.km, startup_timeout=self.startup_timeout)
+        try:
+            session = KernelSession(self.km, startup_timeout=self.startup_timeout)
+        except RuntimeError as e:   # still busy with a cell that ignored its interrupt, then stopped, or dead
+            notes.append(f"kernel restarted before grading: it did not answer ({e}; {self._death_reason()})")
+            self._fresh_kernel(code_cells, notes)
+            session = KernelSession(self.km, startup_timeout=self.startup_timeout)
         evaluator = RemoteEvaluator(session, call_timeout=self.call_timeout)
         try:
             for name in answers:
