@@ -224,7 +224,7 @@ def plot_training(histories, best=None, width=50):
     if best is not None:
         for ax, transform in ((axes[0], float), (axes[1], np.exp)):
             ax.axhline(transform(best[0]), color="k", ls=":", lw=1, label="best possible")
-            ax.axhline(transform(best[1]), color="gray", ls="--", lw=1, label="best without remembering c")
+            ax.axhline(transform(best[1]), color="gray", ls="--", lw=1, label="best if the second symbol is forgotten")
     top = max(np.max(smooth(h.losses, width)[len(h.losses) // 10:]) for h in histories)
     axes[0].set(xlabel="update", ylabel="nats per symbol", title="Training loss (smoothed)",
                 ylim=(0.9 * best[0] if best else 0, 1.1 * top))

@@ -10,6 +10,8 @@ or flattens it (> 1: towards uniform). The widget shows, for one temperature,
 - the share of grammatical strings the model writes, against the temperature
   (measured once, when the widget is built), with the current temperature marked;
 - as text: the greedy string, and a sample at that temperature (button: a new sample).
+Every text is written after the model has read one whole test string, so that it
+starts where it was trained to start, after a string's final E.
 The model is any bpttlab.charlm.LanguageModel; no graded code lives here.
 """
 import html
@@ -22,14 +24,21 @@ from .charlm import generate, grammatical_share, next_symbol_probabilities, spli
 TEMPERATURES = np.geomspace(0.1, 10.0, 13)       # where the grammatical share is measured
 
 
-def temperature_curve(model, temperatures=TEMPERATURES, writers=24, n_symbols=72, seed=1):
+def write(model, n_symbols, temperature, seed=0, n=1, warm_up=""):
+    """generate() after reading the string warm_up (so that the model starts in the state it was trained
+    in, after a string's end, not from zeros); returns the n texts written, without warm_up."""
+    texts = generate(model, n_symbols, temperature, seed=seed, n=n, start=warm_up + "B")
+    return [t[len(warm_up):] for t in texts]
+
+
+def temperature_curve(model, warm_up="", temperatures=TEMPERATURES, writers=24, n_symbols=72, seed=1):
     """Share of grammatical strings written at each temperature: float array shaped like temperatures.
 
-    writers parallel writers per temperature, n_symbols symbols each, all in one
+    writers parallel writers per temperature, n_symbols symbols each after reading warm_up, all in one
     batch (one call of the model per symbol).
     """
     temps = np.repeat(np.asarray(temperatures, dtype=np.float64), writers)
-    texts = generate(model, n_symbols, temps, seed=seed, n=len(temps))
+    texts = write(model, n_symbols, temps, seed=seed, n=len(temps), warm_up=warm_up)
     return np.array([grammatical_share(texts[i * writers:(i + 1) * writers]) for i in range(len(temperatures))])
 
 
@@ -42,8 +51,9 @@ def _contexts(stream_strings):
     a, b = stream_strings[0], stream_strings[1]
     local = reber.legal_next(b)[3]
     long_range = reber.legal_next(b)[reber.long_range_step(len(b))]
-    return [(f"after ...{b[:4]}", a + b[:4], local),
-            (f"after ...{b[1]}{b[2:len(b) - 2][-6:]}", a + b[:len(b) - 2], long_range)]
+    return [(f"after {b[:4]}: two allowed", a + b[:4], local),
+            (f"after {b[:2]}\N{HORIZONTAL ELLIPSIS}{b[len(b) - 3]}: only {b[1]}, the long-range step", a + b[:len(b) - 2],
+             long_range)]
 
 
 def _colored(text):
@@ -65,13 +75,14 @@ class TemperatureView:
 
         from .unrolling import fix_ticks, fix_xlabel
         self.model, self.n_symbols = model, n_symbols
+        self.warm_up = stream_strings[0]                          # writing starts after a whole string
         self.contexts = _contexts(stream_strings)
         self.scores = []                                          # next-symbol scores after each prompt, (V,)
         for _, prompt, _ in self.contexts:
             scores, _ = model.run(model.params, reber.encode(prompt)[None, :], model.zero_state(1))
             self.scores.append(scores[0, -1])
-        self.curve = temperature_curve(model) if curve is None else np.asarray(curve)
-        self.greedy = generate(model, n_symbols, 0.0)[0]
+        self.curve = temperature_curve(model, self.warm_up) if curve is None else np.asarray(curve)
+        self.greedy = write(model, n_symbols, 0.0, warm_up=self.warm_up)[0]
 
         V = len(reber.VOCAB)
         self.fig = Figure(figsize=(10, 3.0), dpi=80)
@@ -108,7 +119,7 @@ class TemperatureView:
                 bar.set_height(p)
         self.marker.set_xdata([temperature, temperature])
         self.bars_title.set_text(f"{self.model.name}: next-symbol probabilities at temperature {temperature:.2f}")
-        sample = generate(self.model, self.n_symbols, temperature, seed=seed)[0]
+        sample = write(self.model, self.n_symbols, temperature, seed=seed, warm_up=self.warm_up)[0]
         return self.fig, sample
 
     def text_html(self, temperature, sample):

@@ -404,3 +404,24 @@ def test_lm_self_check_names_the_embedding_assignment():
     from autograder.mistakes import by_id
     with pytest.raises(AssertionError, match="read more than once.*sum of their gradients"):
         _check("lm_loss_and_grads", _mistaken(by_id("lm_loss_and_grads/embedding-assigned")))
+
+
+# ---------------------------------------------------------------- the notebook's own cells
+
+def _notebook_cells():
+    from course_tools import ROOT, load, source_text
+    nb = load(ROOT / "course" / "source" / "06_language_model" / "06_language_model.ipynb")
+    return [source_text(c) for c in nb["cells"] if c["cell_type"] == "code"]
+
+
+def test_long_training_is_off_by_default():
+    settings = next(c for c in _notebook_cells() if "TRAIN_PROPERLY =" in c)
+    assert re.search(r"^TRAIN_PROPERLY = False\b", settings, re.M)
+
+
+def test_the_pytorch_bridge_is_skipped_with_a_note_without_torch(monkeypatch, capsys):
+    import sys
+    bridge = next(c for c in _notebook_cells() if "import torch" in c)
+    monkeypatch.setitem(sys.modules, "torch", None)              # `import torch` raises ImportError
+    exec(bridge, {"np": np})                                     # nothing else is needed on this path
+    assert "PyTorch is not installed" in capsys.readouterr().out
