@@ -202,7 +202,7 @@ def print_results(histories, best=None):
         print(f"{hist.name + f', k = {hist.k}':<16} {m['loss']:11.3f} {m['perplexity']:10.3f} {m['local']:7.3f} "
               f"{m['long_range']:10.3f} {hist.seconds:6.1f}")
     if best is not None:
-        for label, loss in zip(("best possible", "forgets c"), best):
+        for label, loss in zip(("best possible", "forgets symbol 2"), best):
             print(f"{label:<16} {loss:11.3f} {np.exp(loss):10.3f}")
 
 
