@@ -72,7 +72,8 @@ def main(argv=None):
     parser.add_argument("--ks", type=int, nargs="+", default=[5, 10, 20])
     parser.add_argument("--budgets", type=int, nargs="+", default=[400, 2000])
     parser.add_argument("--models", nargs="+", default=["RNN", "LSTM"], choices=["RNN", "LSTM"])
-    parser.add_argument("--out", type=Path, default=ROOT / "bpttlab" / "data" / "lm_rnn_vs_lstm_sweep.json")
+    parser.add_argument("--out", type=Path, default=Path(charlm.__file__).parent / "data" / "lm_rnn_vs_lstm_sweep.json",
+                        help="where to write the table (default: the one notebook 06 prints, in bpttlab/data/)")
     args = parser.parse_args(argv)
     budgets = sorted(args.budgets)
     every = int(np.gcd.reduce(budgets))
