@@ -425,3 +425,27 @@ def test_the_pytorch_bridge_is_skipped_with_a_note_without_torch(monkeypatch, ca
     monkeypatch.setitem(sys.modules, "torch", None)              # `import torch` raises ImportError
     exec(bridge, {"np": np})                                     # nothing else is needed on this path
     assert "PyTorch is not installed" in capsys.readouterr().out
+
+
+def test_the_shipped_sweep_supports_what_the_notebook_says_about_it():
+    """Section 6's text reads the precomputed table (bpttlab/data/lm_rnn_vs_lstm_sweep.json) in words; a
+    regenerated table that says otherwise must come with new words. Its settings are the notebook's."""
+    sweep = charlm.load_precomputed_sweep()
+    assert sweep["seeds"] == [0, 1, 2, 3, 4] and sweep["budgets"] == [400, 2000]
+    assert {k: sweep["settings"][k] for k in ("N", "H_rnn", "H_lstm", "lr", "max_norm")} == \
+        {"N": 32, "H_rnn": 32, "H_lstm": 16, "lr": 0.01, "max_norm": 1.0}
+    settings = next(c for c in _notebook_cells() if "TRAIN_PROPERLY =" in c)
+    assert re.search(r"^N = 32\b", settings, re.M) and re.search(r"^H = 32\b", settings, re.M)
+    assert "400" in settings
+    rows = {(r["model"], r["k"], r["updates"]): r for r in sweep["results"]}
+
+    def learned(model, k, updates):
+        return sum(a >= 0.9 for a in rows[model, k, updates]["long_range"])
+    for model in ("RNN", "LSTM"):
+        assert learned(model, 20, 400) >= 3 and learned(model, 20, 2000) == learned(model, 10, 2000) == 5
+    assert learned("LSTM", 10, 400) > learned("RNN", 10, 400)                  # "more LSTM seeds have learned"
+    assert min(rows["RNN", 10, 400]["long_range"]) < 0.6                       # "some RNN seeds still at chance"
+    assert learned("LSTM", 5, 2000) >= 3 and learned("RNN", 5, 2000) <= 1      # "most seeds", "few"
+    for k in (5, 10, 20):                                                       # "nearly twice the CPU time"
+        ratio = rows["LSTM", k, 400]["cpu_ms_per_update"] / rows["RNN", k, 400]["cpu_ms_per_update"]
+        assert 1.4 <= ratio <= 2.2, (k, ratio)
