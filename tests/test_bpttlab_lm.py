@@ -270,6 +270,11 @@ def test_temperature_widget_redraws_for_a_new_temperature():
     fig, sample = view.update(3.0, seed=1)
     assert figure_image(fig).data != before and len(sample) == 81
     assert "greedy" in view.text_html(3.0, sample)
+    button, text = box.children[0].children[1], box.children[1]
+    assert button.description == "new sample"
+    shown = text.value
+    button.click()                                            # another seed: another sample, same temperature
+    assert text.value != shown and "temperature 3.00" in text.value
     plt.close("all")
 
 
