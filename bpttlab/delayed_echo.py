@@ -232,6 +232,21 @@ def load_precomputed_sweep():
     return json.loads((Path(__file__).parent / "data" / "delayed_echo_sweep.json").read_text())
 
 
+def sweep_fingerprint(rnn_forward, rnn_backward_chunked, sweep, row=0):
+    """The mean training loss of the first sweep["settings"]["fingerprint_updates"] updates of one row
+    of the precomputed sweep (its first seed): a float.
+
+    Unlike the final accuracy, which thousands of updates make depend on the
+    machine's BLAS kernel, this early part of training is the same on every
+    machine to about 1e-12 (benchmarks/numeric_spread.py measures it), so it
+    shows that the shipped rows come from this code, data and settings.
+    """
+    s, r = sweep["settings"], sweep["results"][row]
+    run = train_echo(rnn_forward, rnn_backward_chunked, r["L"], r["k"], seed=sweep["seeds"][0],
+                     updates=s["fingerprint_updates"], H=s["H"], N=s["N"], lr=s["lr"])
+    return float(np.mean(run.losses))
+
+
 def sweep_table(sweep):
     """The precomputed sweep as a text table (one line per L and k): a str."""
     lines = [f"PRECOMPUTED by {sweep['generated_by']} ({sweep['settings']['updates']} updates, "

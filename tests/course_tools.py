@@ -40,6 +40,41 @@ def source_text(cell):
     return "".join(src) if isinstance(src, list) else src
 
 
+_EXECUTED = {}
+
+
+class Executed:
+    """A source notebook run headless once: the notebook with its outputs, the wall seconds it took,
+    and the exception that stopped it (None when every cell ran)."""
+
+    def __init__(self, nb, seconds, error):
+        self.nb, self.seconds, self.error = nb, seconds, error
+
+
+def executed_notebook(path, timeout=300):
+    """The notebook at path run top to bottom headless (nbclient, a fresh python3 kernel, in its own
+    folder), once per test session: test_course_notebooks.py and test_notebook_numbers.py share the run.
+
+    timeout: seconds per cell. Returns an Executed.
+    """
+    import time
+
+    import nbformat
+    from nbclient import NotebookClient
+    key = Path(path).resolve()
+    if key not in _EXECUTED:
+        nb = nbformat.read(key, as_version=4)
+        start = time.perf_counter()
+        try:
+            NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                           resources={"metadata": {"path": str(key.parent)}}).execute()
+            error = None
+        except Exception as exc:           # noqa: BLE001 (reported by every test that uses the run)
+            error = exc
+        _EXECUTED[key] = Executed(nb, time.perf_counter() - start, error)
+    return _EXECUTED[key]
+
+
 def copy_course(dest):
     """A copy of course/ without generated folders, for nbgrader runs that must not touch the repo."""
     ignore = shutil.ignore_patterns("release", "submitted", "autograded", "feedback",
