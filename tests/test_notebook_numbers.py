@@ -110,7 +110,7 @@ def test_allow_list_entries_are_checked_and_must_be_used():
     not_cited = numbers.Cited("0.1767", "Gers & Schmidhuber 2000", "not in this notebook")
     assert "does not cite" in _problems(text, code=code, allowed=[computed, not_cited])[0].message
     unused = numbers.Computed("0.12", "0.12", "nothing quotes it")
-    assert "no longer needs it" in _problems(text, code=code, allowed=[computed, cited, unused])[0].message
+    assert "no longer quotes it" in _problems(text, code=code, allowed=[computed, cited, unused])[0].message
 
 
 def test_a_real_run_is_checked_end_to_end(tmp_path):

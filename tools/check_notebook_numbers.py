@@ -52,8 +52,8 @@ A quoted number is matched when
     Computed (arithmetic from the course's definitions, evaluated and checked
     here to the quote's digits, e.g. "0.35" = 0.9 ** 10) or Cited (a
     constant from a paper the notebook cites; the author and year must appear
-    in the notebook). An entry the notebook no longer quotes is reported, so
-    the list does not rot.
+    in the notebook). An entry whose number the notebook no longer quotes is
+    reported, so the list does not rot.
 Numbers from training runs vary with the machine's BLAS kernel: quote them
 only when a cell prints them (a sentence computed in the cell, e.g. "What
 this run shows: ..."), or state ranges that a cell prints too.
@@ -417,28 +417,30 @@ def check_notebook(nb, allowed=()):
     """
     printed = printed_numbers(printed_text(nb))
     in_code = code_values(nb)
+    quotes = notebook_quotes(nb)
     allowed_by_key = {e.quote: e for e in allowed}
-    used, problems = set(), []
-    for quote in notebook_quotes(nb):
+    problems = []
+    for key, entry in allowed_by_key.items():
+        quoted = [q.number for q in quotes if q.number.key == key]
+        if not quoted:
+            problems.append(Problem(None, f"{key!r} is allow-listed but the notebook no longer quotes it: "
+                                          "remove the entry"))
+            continue
+        why_not = _check_entry(entry, quoted[0], nb)
+        if why_not:
+            problems.append(Problem(None, why_not))
+    for quote in quotes:
         n = quote.number
         if any(matches(n, p) for p in printed):
             continue
         if n.kind != "log10" and abs(n.value) in in_code:
             continue
-        entry = allowed_by_key.get(n.key)
-        if entry is not None:
-            used.add(n.key)
-            why_not = _check_entry(entry, n, nb)
-            if why_not:
-                problems.append(Problem(None, why_not))
+        if n.key in allowed_by_key:
             continue
         near = sorted(printed, key=lambda p: abs(abs(p.value) - abs(n.value)))[:3]
         problems.append(Problem(quote.cell, f"{n.key!r} ({n.kind}) is not printed by any cell: "
                                             f"\"...{quote.context}...\" (nearest printed: "
                                             f"{', '.join(p.text.strip() for p in near) or 'nothing'})"))
-    for key in allowed_by_key.keys() - used:
-        problems.append(Problem(None, f"{key!r} is allow-listed but the notebook no longer needs it: "
-                                      "remove the entry"))
     return problems
 
 
