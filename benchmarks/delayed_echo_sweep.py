@@ -20,12 +20,16 @@ usage: python benchmarks/delayed_echo_sweep.py   (about 10 minutes of CPU, one B
 """
 import json
 import os
+import sys
 import time
 from pathlib import Path
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))   # benchmarks/, also when a test loads this file
+import blas_kernel  # noqa: E402
 
 from bpttlab import delayed_echo  # noqa: E402
 from solutions import rnn_backward_chunked, rnn_forward  # noqa: E402
@@ -37,18 +41,6 @@ SETTINGS = {"H": 32, "N": 32, "lr": 3e-3, "updates": 6000, "chunks_per_update": 
 SEEDS = (0, 1, 2)
 DELAYS = {8: (4, 6, 7, 8, 9, 16), 12: (6, 9, 11, 12, 13, 24)}
 
-
-def machine():
-    """numpy's version and the BLAS library, version and kernel it uses (threadpoolctl, when installed)."""
-    try:
-        from threadpoolctl import threadpool_info
-        blas = [i for i in threadpool_info() if i.get("user_api") == "blas"][:1]
-    except ImportError:
-        blas = []
-    if not blas:
-        return f"an unknown BLAS (numpy {np.__version__})"
-    b = blas[0]
-    return f"{b['internal_api']} {b.get('version')}'s {b.get('architecture')} kernel (numpy {np.__version__})"
 
 
 def main():
@@ -68,7 +60,7 @@ def main():
     OUT.parent.mkdir(exist_ok=True)
     OUT.write_text(json.dumps({"what": "delayed echo y_t = x_{t-L}; final accuracy on fresh streams "
                                "(chance 0.5), chunked TBPTT with chunk length k",
-                               "generated_by": "benchmarks/delayed_echo_sweep.py", "machine": machine(),
+                               "generated_by": "benchmarks/delayed_echo_sweep.py", "machine": blas_kernel.describe(),
                                "seeds": list(SEEDS),
                                "settings": SETTINGS, "results": rows}, indent=1) + "\n")
     print(f"wrote {OUT.relative_to(ROOT)}")

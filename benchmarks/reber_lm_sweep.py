@@ -22,12 +22,16 @@ usage: python benchmarks/reber_lm_sweep.py [--updates 1200 2400] [--seeds 0 1 2 
 import argparse
 import json
 import os
+import sys
 from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))   # benchmarks/, also when a test loads this file
+import blas_kernel  # noqa: E402
 
 import solutions  # noqa: E402
 from bpttlab import charlm, reber  # noqa: E402
@@ -38,18 +42,6 @@ OUT = ROOT / "bpttlab" / "data" / "reber_lm_sweep.json"
 SETTINGS = {"H": 32, "N": 32, "lr": 1e-2, "max_norm": 1.0, "train_strings": 4000, "train_seed": 0,
             "test_strings": 1000, "test_seed": 1, "fingerprint_updates": 100}
 
-
-def machine():
-    """numpy's version and the BLAS library, version and kernel it uses (threadpoolctl, when installed)."""
-    try:
-        from threadpoolctl import threadpool_info
-        blas = [i for i in threadpool_info() if i.get("user_api") == "blas"][:1]
-    except ImportError:
-        blas = []
-    if not blas:
-        return f"an unknown BLAS (numpy {np.__version__})"
-    b = blas[0]
-    return f"{b['internal_api']} {b.get('version')}'s {b.get('architecture')} kernel (numpy {np.__version__})"
 
 
 def run_row(fns, train, test, k, seeds, updates):
@@ -81,6 +73,7 @@ def main():
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--ks", type=int, nargs="+", default=[4, 6, 8, 10, 12, 0])
     parser.add_argument("--write", action="store_true", help=f"write {OUT.relative_to(ROOT)} (notebook 06 prints it)")
+    parser.add_argument("--out", type=Path, default=OUT, help="where --write writes (default: %(default)s)")
     args = parser.parse_args()
     if any(u % min(args.updates) for u in args.updates):
         parser.error("every --updates value must be a multiple of the smallest")
@@ -92,15 +85,15 @@ def main():
                      "BPTT with chunk length k; long_range_fits / long_range_longer: the long-range accuracy on "
                      "strings of at most k + 2 symbols (the dependency fits in the first chunk) and on longer ones, "
                      "after the last number of updates",
-             "generated_by": "benchmarks/reber_lm_sweep.py", "machine": machine(), "seeds": args.seeds,
+             "generated_by": "benchmarks/reber_lm_sweep.py", "machine": blas_kernel.describe(), "seeds": args.seeds,
              "updates": args.updates, "settings": SETTINGS, "results": []}
     for k in args.ks:
         sweep["results"].append(run_row(fns, train, test, k, args.seeds, args.updates))
         print(charlm.sweep_table(sweep).splitlines()[-1], flush=True)
     print(charlm.sweep_table(sweep))
     if args.write:
-        OUT.write_text(json.dumps(sweep, indent=1) + "\n")
-        print(f"wrote {OUT.relative_to(ROOT)}")
+        args.out.write_text(json.dumps(sweep, indent=1) + "\n")
+        print(f"wrote {args.out}")
 
 
 if __name__ == "__main__":
