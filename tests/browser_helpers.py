@@ -24,6 +24,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from machine_load import load_text
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
@@ -31,22 +33,6 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 # Status bar text once the kernel is connected and idle (the toolbar's circle turns idle earlier).
 IDLE = '.jp-StatusBar-TextItem:has-text("| Idle")'
-
-
-# A machine whose 1-minute load average exceeds this many times its cores is busy with other work: the
-# suite's own browser, server and kernel account for a load of about 2-3 on 2 cores.
-LOADED_PER_CORE = 2.0
-
-
-def machine_load():
-    """(1-minute load average, number of cores, whether the machine counts as loaded by other work)."""
-    load, cores = os.getloadavg()[0], os.cpu_count() or 1
-    return load, cores, load > LOADED_PER_CORE * cores
-
-
-def load_text():
-    load, cores, loaded = machine_load()
-    return f"load average {load:.1f} on {cores} cores" + (" (loaded by other work)" if loaded else "")
 
 
 def free_port():

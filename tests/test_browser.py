@@ -12,7 +12,7 @@ kernel's "| Idle", then check that
   differs);
 - and, in test_slider_redraw_latency, that every such redraw came within
   REDRAW_LIMIT_S of the key press. That is a speed target: on a machine
-  loaded by other work (browser_helpers.LOADED_PER_CORE) a slow redraw says
+  loaded by other work (tests/machine_load.py) a slow redraw says
   nothing about the course, so the test then says it could not judge the
   target (skipped, with the load and the times) instead of failing. Likewise
   a Run All slower than RUN_ALL_TIMEOUT_S on a loaded machine. Other
@@ -33,7 +33,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from browser_helpers import JupyterServer, NotebookPage, launch_chromium, load_text, machine_load
+from browser_helpers import JupyterServer, NotebookPage, launch_chromium
+from machine_load import load_text, machine_load
 from system_tools import IN_CI, needs_chromium
 
 HAVE_PLAYWRIGHT = importlib.util.find_spec("playwright") is not None

@@ -45,8 +45,7 @@ def test_source_notebook_executes_without_errors(path):
     The run is shared with tests/test_notebook_numbers.py (course_tools.executed_notebook).
     """
     run = executed_notebook(path)
-    if run.error is not None:
-        raise run.error
+    run.raise_error()
     nb = run.nb
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert not errors, f"{path.name}: {errors[0]['ename']}: {errors[0]['evalue']}"
