@@ -190,7 +190,7 @@ def _context(text, start, end, width=40):
     return " ".join(text[max(0, start - width):end + width].split())
 
 
-def _prose_numbers(text, offset, original):
+def _prose_numbers(text, offset):
     found = []
     for m in _PROSE_NUMBER.finditer(text):
         mant = m.group("mant")
@@ -248,12 +248,12 @@ def quoted_numbers(markdown):
     found, last = [], 0
     for m in _MATH.finditer(text):
         prose = text[last:m.start()]
-        found += _prose_numbers(prose, last, text)
+        found += _prose_numbers(prose, last)
         content = m.group(1) if m.group(1) is not None else m.group(2)
         start = m.start(1) if m.group(1) is not None else m.start(2)
         found += _math_numbers(content, start)
         last = m.end()
-    found += _prose_numbers(text[last:], last, text)
+    found += _prose_numbers(text[last:], last)
     return sorted(found, key=lambda f: f[0])
 
 
