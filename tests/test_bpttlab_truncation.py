@@ -286,12 +286,13 @@ def test_precomputed_sweep_matches_its_generator_and_is_shown_in_full():
 
 
 def test_precomputed_sweep_first_row_reproduces():
-    """The shipped numbers come from this code: rerun one (L, k, seed) of the sweep (about 6 s)."""
+    """The shipped numbers come from this code: rerun one (L, k, seed) of the sweep (about 10 s)."""
     sweep = delayed_echo.load_precomputed_sweep()
     row = sweep["results"][0]
     s = sweep["settings"]
     run = delayed_echo.train_echo(S.rnn_forward, S.rnn_backward_chunked, row["L"], row["k"], seed=sweep["seeds"][0],
-                                  updates=s["updates"], H=s["H"], N=s["N"], lr=s["lr"])
+                                  updates=s["updates"], H=s["H"], N=s["N"], lr=s["lr"],
+                                  steps_per_update=row["steps_per_update"])
     assert run.accuracy == pytest.approx(row["accuracy"][0], abs=2e-4)
 
 
