@@ -5,9 +5,9 @@ length, every the spacing of the checkpoints.
 
 Memory is measured with tracemalloc (numpy reports its arrays to it): the
 peak of the bytes allocated during one call, above what existed before it
-(the inputs). Times are medians of repeated calls with the BLAS pinned to one
-thread (threadpoolctl), so that they do not swing with the machine's load
-and thread count; counted quantities (states kept, forward steps) are given
+(the inputs). Times are CPU times of this process, medians of repeated calls
+with the BLAS pinned to one thread (threadpoolctl), so that they do not swing
+with the machine's load and thread count; counted quantities (states kept, forward steps) are given
 next to them because they do not vary at all.
 
 Functions that need an RNN take the student's functions as arguments; this
@@ -46,13 +46,14 @@ def peak_bytes(fn, *args):
 
 
 def median_seconds(fn, *args, repeats=5):
-    """Median wall time of `repeats` calls of fn(*args), with the BLAS on one thread: a float."""
+    """Median CPU time (time.process_time) of `repeats` calls of fn(*args), with the BLAS on one
+    thread: a float in seconds. CPU time of this process barely changes with other programs' load."""
     times = []
     with one_blas_thread():
         for _ in range(repeats):
-            start = time.perf_counter()
+            start = time.process_time()
             fn(*args)
-            times.append(time.perf_counter() - start)
+            times.append(time.process_time() - start)
     return float(np.median(times))
 
 
@@ -75,7 +76,8 @@ def checkpoint_costs(rnn_forward, rnn_backward, rnn_backward_checkpointed, probl
     - problem: dict from truncation_lab.random_problem; everys: the spacings to try
     - repeats: calls per timing (the median is kept)
 
-    Returns a dict with "T", "every" (E,), "peak_bytes" (E,), "seconds" (E,),
+    Returns a dict with "T", "state_bytes" (the bytes of one state, N x H x 8),
+    "every" (E,), "peak_bytes" (E,), "seconds" (E,),
     "states" (E,) from states_kept_checkpointed, "max_error" (E,) = the largest
     |difference| from full BPTT over all five gradients, "rel_error" (E,) =
     ||dWh - dWh_full|| / ||dWh_full|| (rounding only), and "full", a dict with
@@ -90,7 +92,7 @@ def checkpoint_costs(rnn_forward, rnn_backward, rnn_backward_checkpointed, probl
         return rnn_backward(q["dh"], cache)
 
     exact, full_peak = peak_bytes(full_bptt)
-    out = {"T": T, "every": np.asarray(list(everys), dtype=int),
+    out = {"T": T, "every": np.asarray(list(everys), dtype=int), "state_bytes": q["h0"].nbytes,
            "full": {"peak_bytes": full_peak, "seconds": median_seconds(full_bptt, repeats=repeats), "states": T + 1}}
     peaks, secs, errors, rel = [], [], [], []
     for every in out["every"]:
@@ -149,6 +151,26 @@ def memory_vs_error(rnn_forward, rnn_backward, rnn_backward_chunked, costs, prob
                         "label": [f"k = {k}" for k in ks]}}
 
 
+def costs_table(costs):
+    """checkpoint_costs as a text table, one row per spacing, then full BPTT, then the optimum: a str."""
+    full = costs["full"]
+    lines = [f"T = {costs['T']}; memory = peak bytes during the call (tracemalloc); time = median CPU time, "
+             f"1 BLAS thread",
+             " every   states kept   peak MB   x full   CPU ms   x full   max |error|"]
+    for e, st, pk, s, err in zip(costs["every"], costs["states"], costs["peak_bytes"], costs["seconds"],
+                                 costs["max_error"]):
+        lines.append(f"{e:6d}   {st:11d}   {pk / 1e6:7.3f}   {pk / full['peak_bytes']:6.2f}   {1e3 * s:6.1f}   "
+                     f"{s / full['seconds']:6.2f}   {err:11.1e}")
+    lines.append(f"  full   {full['states']:11d}   {full['peak_bytes'] / 1e6:7.3f}     1.00   "
+                 f"{1e3 * full['seconds']:6.1f}     1.00")
+    best = int(costs["every"][np.argmin(costs["peak_bytes"])])
+    lines.append(f"counted optimum: every = {sqrt_optimum(costs['T'])} "
+                 f"({states_kept_checkpointed(costs['T'], sqrt_optimum(costs['T']))} states, sqrt(T) = "
+                 f"{np.sqrt(costs['T']):.1f}); measured optimum: every = {best} "
+                 f"({np.min(costs['peak_bytes']) / full['peak_bytes']:.0%} of full BPTT's peak)")
+    return "\n".join(lines)
+
+
 # ---------------------------------------------------------------- plots
 
 EXACT_FLOOR = 1e-17          # where exact schemes are drawn on the log error axis
@@ -156,7 +178,7 @@ EXACT_FLOOR = 1e-17          # where exact schemes are drawn on the log error ax
 
 def plot_checkpoint_costs(costs, axes=None):
     """Two panels: peak memory and median time of checkpointed BPTT vs every, full BPTT as a line,
-    the counted states on a second scale and sqrt(T) marked. Returns the two Axes."""
+    the counted states (as bytes: states x N x H x 8) dotted, and sqrt(T) marked. Returns the two Axes."""
     import matplotlib.pyplot as plt
     if axes is None:
         _, axes = plt.subplots(1, 2, figsize=(11, 3.6), layout="constrained")
@@ -167,13 +189,11 @@ def plot_checkpoint_costs(costs, axes=None):
     ax.axhline(costs["full"]["peak_bytes"] / 1e6, color="C3", ls="--", label="full BPTT: measured peak")
     ax.set(xlabel="every (steps between checkpoints)", ylabel="peak memory (MB, tracemalloc)",
            title=f"memory (T = {T})")
-    twin = ax.twinx()
-    twin.loglog(e, costs["states"], "k:", lw=1)
-    twin.set_ylabel("states kept, counted (dotted)")
+    ax.loglog(e, costs["states"] * costs["state_bytes"] / 1e6, "k:", lw=1, label="states kept, counted (x N H 8 bytes)")
     ax.legend(fontsize=8, loc="upper center")
     axes[1].semilogx(e, 1e3 * costs["seconds"], "o-", ms=4, color="C0", label="checkpointed")
     axes[1].axhline(1e3 * costs["full"]["seconds"], color="C3", ls="--", label="full BPTT")
-    axes[1].set(xlabel="every", ylabel="ms per call (median, 1 BLAS thread)", title="time")
+    axes[1].set(xlabel="every", ylabel="CPU ms per call (median, 1 BLAS thread)", title="time")
     axes[1].set_ylim(bottom=0)
     axes[1].legend(fontsize=8)
     for a in axes:

@@ -255,3 +255,19 @@ def sweep_table(sweep):
         where = "k > L" if k > L else ("k = L" if k == L else "k < L")
         lines.append(f"{L:>3} {k:>3} {S:>4}   {'  '.join(f'{a:.2f}' for a in row['accuracy']):<24} {where}")
     return "\n".join(lines)
+
+
+def sweep_summary(sweep, learned=0.9):
+    """What the precomputed sweep says, as sentences computed from its numbers: a str.
+
+    Groups the runs by k against L (k > L, k = L, k < L) and gives the range of
+    their accuracies and how many reached `learned` (chance is 0.5).
+    """
+    groups = {"k >= L + 1": lambda k, L: k > L, "k = L": lambda k, L: k == L, "k < L": lambda k, L: k < L}
+    lines = []
+    for name, belongs in groups.items():
+        accs = [a for row in sweep["results"] if belongs(row["k"], row["L"]) for a in row["accuracy"]]
+        if accs:
+            lines.append(f"{name}: accuracy {min(accs):.2f} to {max(accs):.2f}; "
+                         f"{sum(a >= learned for a in accs)} of {len(accs)} runs reach {learned:.2f}")
+    return "\n".join(lines)

@@ -94,6 +94,33 @@ def running_error(estimates, full):
     return np.linalg.norm((running - full).reshape(len(running), -1), axis=1) / np.linalg.norm(full)
 
 
+def summary_table(mc):
+    """The Monte Carlo result as a text table, one row per p: a str.
+
+    Columns: the mean projection <g_i, g>/||g||^2 +- 2 standard errors for the
+    reweighted and the unreweighted draws, the exact expectation of the
+    unreweighted estimator (every link scaled by p), and the spread of one draw.
+    """
+    s = summarize(mc)
+    g = mc["full"]
+    exact = np.einsum("pij,ij->p", mc["expected_unweighted"], g) / np.sum(g * g)
+    M = mc["reweighted"].shape[1]
+    lines = [f"M = {M} draws per p; projection <mean, g> / ||g||^2 (1 = the full gradient) +- 2 standard errors",
+             "   p   reweighted (xi = B/p)   not reweighted (xi = B)   exact mean, not reweighted   "
+             "spread of one draw (reweighted)"]
+    for i, p in enumerate(mc["ps"]):
+        r, u = s["reweighted"], s["unweighted"]
+        lines.append(f"{p:4.2f}   {r['along'][i]:8.3f} +- {2 * r['along_se'][i]:.3f}   "
+                     f"{u['along'][i]:11.3f} +- {2 * u['along_se'][i]:.3f}   {exact[i]:26.3f}   "
+                     f"{r['spread'][i]:30.2f}")
+    for name, what in (("reweighted", "reweighted"), ("unweighted", "not reweighted")):
+        inside = np.abs(s[name]["along"] - 1) <= 2 * s[name]["along_se"]
+        lines.append(f"{what}: 1 lies within 2 standard errors of the mean at p = "
+                     f"{', '.join(f'{p:g}' for p in mc['ps'][inside]) or 'none'}"
+                     f"{'' if inside.all() else ' and outside at p = ' + ', '.join(f'{p:g}' for p in mc['ps'][~inside])}")
+    return "\n".join(lines)
+
+
 # ---------------------------------------------------------------- plots
 
 def plot_monte_carlo(mc, axes=None):
@@ -120,11 +147,14 @@ def plot_monte_carlo(mc, axes=None):
                 title="mean of the draws (error bars: 2 s.e.)")
     axes[0].legend(fontsize=8)
     M = mc["reweighted"].shape[1]
-    m = np.arange(1, M + 1)
+    m = np.unique(np.geomspace(1, M, 30).astype(int))         # 30 points a line: enough on a log axis
     for i, p in enumerate(ps):
-        axes[1].loglog(m, running_error(mc["reweighted"][i], mc["full"]), color=f"C{i % 10}", lw=1.2,
+        axes[1].loglog(m, running_error(mc["reweighted"][i], mc["full"])[m - 1], color=f"C{i % 10}", lw=1.2,
                        label=f"p = {p:g}")
-        axes[1].loglog(m, running_error(mc["unweighted"][i], mc["full"]), color=f"C{i % 10}", lw=1, ls=":")
+        axes[1].loglog(m, running_error(mc["unweighted"][i], mc["full"])[m - 1], color=f"C{i % 10}", lw=1,
+                       ls=":")
+    spread = summarize(mc)["reweighted"]["spread"][0]
+    axes[1].loglog(m, spread / np.sqrt(m), color="grey", lw=1, ls="--", label="1/sqrt(M) slope")
     axes[1].set(xlabel="number of draws M", ylabel="||mean of M draws - g|| / ||g||",
                 title="running mean: reweighted (solid), not (dotted)")
     axes[1].legend(fontsize=8)
