@@ -36,13 +36,14 @@ def random_problem(N=4, T=30, D=3, H=16, weight_scale=1.0, seed=0, rho=None):
     """
     _check_T_k(T, 1)
     rng = np.random.default_rng(seed)
-    Wh = weight_scale * rng.standard_normal((H, H)) / np.sqrt(H)
+    p = {"x": rng.standard_normal((N, T, D)), "h0": 0.1 * rng.standard_normal((N, H)),
+         "Wx": rng.standard_normal((D, H)) / np.sqrt(D),
+         "Wh": weight_scale * rng.standard_normal((H, H)) / np.sqrt(H),
+         "b": 0.1 * rng.standard_normal(H), "dh": rng.standard_normal((N, T, H))}
     if rho is not None:
-        Q, R = np.linalg.qr(Wh)
-        Wh = rho * Q * np.sign(np.diag(R))            # orthogonal (Haar-distributed) times rho
-    return {"x": rng.standard_normal((N, T, D)), "h0": 0.1 * rng.standard_normal((N, H)),
-            "Wx": rng.standard_normal((D, H)) / np.sqrt(D), "Wh": Wh,
-            "b": 0.1 * rng.standard_normal(H), "dh": rng.standard_normal((N, T, H))}
+        Q, R = np.linalg.qr(p["Wh"])
+        p["Wh"] = rho * Q * np.sign(np.diag(R))       # orthogonal (Haar-distributed) times rho
+    return p
 
 
 def window_starts(T, k, scheme):
