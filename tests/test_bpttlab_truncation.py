@@ -293,7 +293,7 @@ def test_precomputed_sweep_first_row_reproduces():
     s = sweep["settings"]
     run = delayed_echo.train_echo(S.rnn_forward, S.rnn_backward_chunked, row["L"], row["k"], seed=sweep["seeds"][0],
                                   updates=s["updates"], H=s["H"], N=s["N"], lr=s["lr"],
-                                  steps_per_update=row["steps_per_update"])
+                                  steps_per_update=row.get("steps_per_update"))
     assert run.accuracy == pytest.approx(row["accuracy"][0], abs=2e-4)
 
 
