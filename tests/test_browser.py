@@ -57,7 +57,7 @@ RUN_ALL_TIMEOUT_S = 600       # Run All of one notebook: 5-40 s on 2 cores, quie
 PROMISED_SLIDERS = {
     "01_unrolling": {"T"},
     "02_bptt": {"T", "rho"},
-    "03_truncation": {"T", "k"},
+    "03_truncation": {"T", "k", "rho"},
     "04_vanishing_exploding": {"T", "rho"},
 }
 
