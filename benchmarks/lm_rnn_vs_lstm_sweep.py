@@ -12,8 +12,18 @@ and prints it. The same settings as the notebook: streams of 4000 (training) and
 200 (test) strings, N = 32, Adam 0.01, clipping at 1, RNN H = 32, LSTM H = 16
 (about as many weights).
 
+Each (model, k) also keeps a fingerprint: the mean training loss of the first
+fingerprint_updates updates of its first seed. Long-range accuracies of runs
+that have not converged depend on the machine's BLAS kernel (training
+amplifies last-bit differences); the start of training does not, so
+tests/test_bpttlab_lm.py checks on any machine, from the fingerprints, that the
+shipped rows come from this code, data and settings. "machine" records numpy's
+BLAS kernel. --fingerprints-only recomputes just the fingerprints of the
+shipped table (seconds, not minutes), e.g. after adding them to an older table.
+
 usage: python benchmarks/lm_rnn_vs_lstm_sweep.py [--seeds 0 1 2 3 4] [--ks 5 10 20]
                                                  [--budgets 400 2000] [--models RNN LSTM] [--out PATH]
+       python benchmarks/lm_rnn_vs_lstm_sweep.py --fingerprints-only [--out PATH]
 """
 import argparse
 import json
@@ -32,6 +42,8 @@ import numpy as np  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import blas_kernel  # noqa: E402
 import sync_notebooks  # noqa: E402
 
 from bpttlab import charlm, streams  # noqa: E402
@@ -41,7 +53,7 @@ FUNCTIONS = ("rnn_forward", "rnn_backward", "clip_grad_norm", "temporal_softmax_
              "temporal_affine_backward", "lm_loss_and_grads", "lstm_step_forward", "lstm_step_backward",
              "lstm_forward", "lstm_backward")
 SETTINGS = {"N": 32, "H_rnn": 32, "H_lstm": 16, "lr": 0.01, "max_norm": 1.0, "train_strings": 4000,
-            "test_strings": 200}
+            "test_strings": 200, "fingerprint_updates": 100}
 
 
 def notebook_namespace():
@@ -66,6 +78,39 @@ def make_model(ns, kind, seed):
                                       H=SETTINGS["H_lstm"], seed=seed)
 
 
+def streams_of(settings):
+    """(training stream, test stream) of the sweep: seeds 0 and 1."""
+    return (streams.reber_stream(settings["train_strings"], seed=0),
+            streams.reber_stream(settings["test_strings"], seed=1))
+
+
+def fingerprint(ns, kind, k, seed, settings=SETTINGS, train=None):
+    """Mean training loss of the first settings["fingerprint_updates"] updates of one run (no evaluation)."""
+    train = streams_of(settings)[0] if train is None else train
+    updates = settings["fingerprint_updates"]
+    tiny_test = streams.reber_stream(5, seed=1)          # evaluated once, at the end: does not change training
+    history = ns["train_language_model"](make_model(ns, kind, seed), train, tiny_test, k, updates, N=settings["N"],
+                                         lr=settings["lr"], max_norm=settings["max_norm"], eval_every=updates)
+    return float(np.mean(history.losses))
+
+
+def add_fingerprints(path):
+    """Recompute the fingerprint of every (model, k) of the table at `path` and write it back."""
+    sweep = json.loads(path.read_text())
+    ns, train = notebook_namespace(), streams_of(sweep["settings"])[0]
+    settings = {**SETTINGS, **sweep["settings"], "fingerprint_updates": SETTINGS["fingerprint_updates"]}
+    done = {}
+    for row in sweep["results"]:
+        key = (row["model"], row["k"])
+        if key not in done:
+            done[key] = fingerprint(ns, row["model"], row["k"], sweep["seeds"][0], settings, train)
+            print(f"{key[0]} k={key[1]}: fingerprint {done[key]:.12f}", flush=True)
+        row["fingerprint"] = done[key]
+    sweep["settings"] = settings
+    sweep["fingerprints_by"] = f"--fingerprints-only with {blas_kernel.describe()}"
+    path.write_text(json.dumps(sweep, indent=1) + "\n")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
@@ -74,12 +119,17 @@ def main(argv=None):
     parser.add_argument("--models", nargs="+", default=["RNN", "LSTM"], choices=["RNN", "LSTM"])
     parser.add_argument("--out", type=Path, default=Path(charlm.__file__).parent / "data" / "lm_rnn_vs_lstm_sweep.json",
                         help="where to write the table (default: the one notebook 06 prints, in bpttlab/data/)")
+    parser.add_argument("--fingerprints-only", action="store_true",
+                        help="only recompute the fingerprints of the table at --out")
     args = parser.parse_args(argv)
+    if args.fingerprints_only:
+        add_fingerprints(args.out)
+        return 0
     budgets = sorted(args.budgets)
     every = int(np.gcd.reduce(budgets))
     ns = notebook_namespace()
-    train = streams.reber_stream(SETTINGS["train_strings"], seed=0)
-    test = streams.reber_stream(SETTINGS["test_strings"], seed=1)
+    train, test = streams_of(SETTINGS)
+    n_first = SETTINGS["fingerprint_updates"]
     results = []
     for kind in args.models:
         for k in args.ks:
@@ -94,6 +144,9 @@ def main(argv=None):
                 for b in budgets:
                     rows[b]["long_range"].append(round(at[b]["long_range"], 3))
                 cpu.append(history.seconds / budgets[-1])
+                if seed == args.seeds[0]:
+                    for b in budgets:
+                        rows[b]["fingerprint"] = float(np.mean(history.losses[:n_first]))
                 print(f"{kind} k={k} seed={seed}: " + ", ".join(f"{b}: {at[b]['long_range']:.3f}" for b in budgets)
                       + f" ({history.seconds:.1f} s CPU)", flush=True)
             for b in budgets:
@@ -101,7 +154,8 @@ def main(argv=None):
                 results.append(rows[b])
     sweep = {"what": "long-range accuracy on the test stream (chance 0.5) of notebook 06's language models, "
                      "stateful truncated BPTT with windows of k steps",
-             "generated_by": "benchmarks/lm_rnn_vs_lstm_sweep.py", "settings": SETTINGS, "seeds": args.seeds,
+             "generated_by": "benchmarks/lm_rnn_vs_lstm_sweep.py", "machine": blas_kernel.describe(),
+             "settings": SETTINGS, "seeds": args.seeds,
              "budgets": budgets, "results": results}
     args.out.write_text(json.dumps(sweep, indent=1) + "\n")
     print(charlm.sweep_table(sweep))

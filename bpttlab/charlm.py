@@ -366,7 +366,9 @@ def describe_comparison(rnn_history, lstm_history):
 def load_precomputed_sweep():
     """The sweep shipped in bpttlab/data/lm_rnn_vs_lstm_sweep.json (made by
     benchmarks/lm_rnn_vs_lstm_sweep.py with the reference functions): a dict with
-    "generated_by", "settings", "seeds", "budgets" and "results" (one entry per model, k and budget)."""
+    "generated_by", "settings", "seeds", "budgets", "results" (one entry per model, k and budget, with the
+    fingerprint of its model and k: the mean training loss of the first updates of the first seed) and,
+    when recorded, "machine" (numpy's BLAS kernel)."""
     import json
     from pathlib import Path
     return json.loads((Path(__file__).parent / "data" / "lm_rnn_vs_lstm_sweep.json").read_text())
@@ -377,6 +379,8 @@ def sweep_table(sweep):
     s = sweep["settings"]
     lines = [f"PRECOMPUTED by {sweep['generated_by']}: N = {s['N']}, RNN H = {s['H_rnn']}, "
              f"LSTM H = {s['H_lstm']}, seeds {sweep['seeds']}",
+             f"(computed with {sweep['machine']}; runs that have not converged come out differently with other "
+             "BLAS kernels)" if "machine" in sweep else "(the BLAS kernel was not recorded)",
              f"{'model':<6} {'k':>3} {'updates':>8}   {'long-range accuracy per seed':<34} "
              f"{'seeds >= 0.9':>12} {'CPU ms/update':>14}"]
     for row in sweep["results"]:
