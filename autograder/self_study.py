@@ -131,4 +131,4 @@ class SelfStudyAnswers(Preprocessor):
 def generate_assignment_preprocessors():
     """nbgrader's GenerateAssignment pipeline with SelfStudyAnswers first (it is off unless enabled)."""
     from nbgrader.converters import GenerateAssignment
-    return [SelfStudyAnswers] + list(GenerateAssignment.class_traits()["preprocessors"].default_value)
+    return [SelfStudyAnswers] + list(GenerateAssignment.class_traits()["preprocessors"].default())

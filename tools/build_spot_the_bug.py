@@ -76,14 +76,17 @@ def locate(faulty, template):
     for an insertion) and "correct" (the template's lines there).
     """
     a, b = _lines(faulty), _lines(template)
-    faulty_lines, fixes = [], []
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
-        if op == "equal":
-            continue
-        lines = list(range(i1 + 1, i2 + 1))
-        faulty_lines += lines
-        fixes.append({"lines": lines, "after": i1, "correct": b[j1:j2]})
-    return faulty_lines, fixes
+    faulty_lines, fixes = set(), []
+    ops = difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes()
+    for op, i1, i2, j1, j2 in ops:
+        if op != "equal":
+            faulty_lines.update(range(i1 + 1, i2 + 1))
+            fixes.append({"lines": list(range(i1 + 1, i2 + 1)), "after": i1, "correct": b[j1:j2]})
+    for op, i1, i2, j1, j2 in ops:           # a moved line: everything between its old and new place is out of order
+        if op == "insert":
+            for k in (k for k, line in enumerate(a) if line in b[j1:j2] and k + 1 in faulty_lines):
+                faulty_lines.update(range(min(i1 + 1, k + 1), max(i1, k + 1) + 1))
+    return sorted(faulty_lines), fixes
 
 
 def _namespace(mistake):
