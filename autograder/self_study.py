@@ -31,7 +31,9 @@ from nbconvert.preprocessors import Preprocessor
 
 from bpttlab.written import seal
 
-BOX = re.compile(r'^(?P<call>\s*(?:\w+\.)*written_answer\(\s*"(?P<grade_id>[\w-]+)"\s*)\)(?P<rest>.*)$', re.S)
+# An answer box: `review.written_answer("<grade_id>")`, possibly already sealed (in a self-study release).
+BOX = re.compile(r'^(?P<head>\s*(?:\w+\.)*written_answer)\(\s*"(?P<grade_id>[\w-]+)"\s*'
+                 r'(?:,\s*sealed="[A-Za-z0-9+/=]*"\s*)?\)(?P<rest>.*)$', re.S)
 RUBRIC = re.compile(r"^\*\*Rubric\b[^\n]*\*\*\s*$", re.M)
 POINT = re.compile(r"^(\d+(?:\.\d+)?)\s*:\s*(.*)$", re.S)
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
@@ -115,7 +117,7 @@ def self_study_notebook(nb):
     for grade_id, index in boxes.items():
         cell = out["cells"][index]
         m = BOX.match(_source(cell))
-        cell["source"] = f'{m.group("call")}, sealed="{seal(answers[grade_id])}"){m.group("rest")}'
+        cell["source"] = f'{m.group("head")}("{grade_id}", sealed="{seal(answers[grade_id])}"){m.group("rest")}'
         cell.setdefault("metadata", {}).setdefault("jupyter", {})["source_hidden"] = True
     return out
 
