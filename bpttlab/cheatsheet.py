@@ -60,7 +60,7 @@ def formula_svg(tex, size=9.0):
     math_to_image(f"${tex}$", buf, prop=prop, dpi=72, format="svg")
     svg = buf.getvalue().decode()
     svg = svg[svg.index("<svg"):]
-    svg = re.sub(r"<metadata>.*?</metadata>", "", svg, flags=re.S)
+    svg = re.sub(r"<metadata>.*?</metadata>|<!--.*?-->", "", svg, flags=re.S)
     label = html.escape(tex, quote=True)
     return (f'<span class="m" role="img" aria-label="{label}" style="vertical-align:-{depth:.2f}pt">'
             f"{svg}</span>")
