@@ -99,7 +99,7 @@ class WrittenAnswer:
         self.answer_area.outputs = ({"output_type": "display_data", "metadata": {},
                                      "data": {"text/markdown": markdown, "text/plain": markdown}},)
         self.checks = []
-        rows = [widgets.HTML(f"<b>Assess yourself: tick each point your answer makes ({p['points']} points).</b>")]
+        rows = [widgets.HTML(f"<b>Assess yourself: tick each point your answer makes ({p['points']:g} points).</b>")]
         for item in p["rubric"]:
             check = widgets.Checkbox(value=False, indent=False, layout=widgets.Layout(width="30px"))
             check.observe(lambda _: self._score(), names="value")
