@@ -386,3 +386,27 @@ def test_gradient_factor_plot_draws_one_curve_per_w():
     assert len(ys) == 2
     np.testing.assert_allclose(ys[1], 1.2 ** np.arange(21))
     plt.close("all")
+
+
+def test_the_exam_modules_hold_no_reference_code():
+    """bpttlab ships to students from notebook 01 on: no telling line of a graded function's reference body
+    may appear in notebook 07's modules or the cheat sheet (the spot-the-bug drills live in 07's folder)."""
+    import inspect
+    import sys
+    from pathlib import Path
+
+    from bpttlab import cheatsheet, spot_the_bug, written
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+    import sync_notebooks
+
+    texts = {m.__name__: inspect.getsource(m)
+             for m in (drills, quiz, question_bank, written, spot_the_bug, cheatsheet, review)}
+    texts["cheatsheet.md"] = cheatsheet.text()
+    for name in tuple(solutions.GRADED_FUNCTIONS) + tuple(getattr(solutions, "PENDING_FUNCTIONS", ())):
+        lines = [line.split("#")[0].strip() for line in sync_notebooks.reference_body(name).splitlines()]
+        telling = [line for line in lines if len(line) > 25]
+        for module, text in texts.items():
+            leaked = [line for line in telling if line in text]
+            assert not leaked, f"{module} contains reference lines of {name}: {leaked[:2]}"
+    data = Path(spot_the_bug.__file__).parent / "data"
+    assert not list(data.glob("spot_the_bug*")), "the spot-the-bug drills must not ship in bpttlab"
