@@ -682,7 +682,7 @@ QUESTIONS = (
         "Each step back along the cell path multiplies by f.",
         traps=((18.0, "Factors multiply, they do not add: f^20, not 20 f."),
                (0.9, "That is one step; go back 20.")),
-        rel_tol=1e-2, abs_tol=0.0),
+        rel_tol=1e-2, abs_tol=2e-3),
     choice("sigmoid_derivative", NB5, LSTM,
            "For a gate s = sigmoid(a), ds/da in terms of s is ...",
            ("s * (1 - s)",
