@@ -48,16 +48,16 @@ def cache_floats(N, T, D, H):
     return parts
 
 
-def unrolled_view(rnn_forward, T, T_max=24, H=8, seed=0):
+def unrolled_view(rnn_forward, T, T_max=24, H=8, seed=0, rho=0.95):
     """Everything the unrolled-RNN figure shows, computed with the student's rnn_forward.
 
     Returns a dict with
     - "T": the sequence length; "T_max": the largest T on the memory axis
-    - "h": array of shape (T, H), the hidden states of demo_problem(T, H)
+    - "h": array of shape (T, H), the hidden states of demo_problem(T, H, rho)
     - "T_range": array (T_max,) of 1..T_max; "stored_MB": array (T_max,), the
       cache size in megabytes for the sizes STORE_SIZES at every T in T_range
     """
-    p = demo_problem(T, H=H, seed=seed)
+    p = demo_problem(T, H=H, rho=rho, seed=seed)
     h, _ = rnn_forward(p["x"], p["h0"], p["Wx"], p["Wh"], p["b"])
     h = np.asarray(h)
     if h.shape != (1, T, H):
@@ -240,10 +240,10 @@ class UnrolledPlot:
         return self.fig
 
 
-def show_unrolled(rnn_forward, T=6, T_max=24, H=8, seed=0):
-    """Compute, draw and show the unrolled view for one T (a static figure)."""
+def show_unrolled(rnn_forward, T=6, T_max=24, H=8, seed=0, rho=0.95):
+    """Compute, draw and show the unrolled view for one T (a static figure); Wh = rho * Q (demo_problem)."""
     plot = UnrolledPlot(max(T_max, T), H)
-    plot.update(unrolled_view(rnn_forward, T, T_max=T_max, H=H, seed=seed))
+    plot.update(unrolled_view(rnn_forward, T, T_max=T_max, H=H, seed=seed, rho=rho))
     plt.show()
 
 
