@@ -209,8 +209,13 @@ class UnrolledPlot:
                 lab.set_fontsize(10 if T <= 12 else 8)
                 if T <= 12:
                     lab.set_position((i, row))
-                else:                         # small nodes: labels beside them, clear of the arrows
-                    lab.set_position((i - 0.6, row) if row == 2 else (i, row + (-0.22 if row == 0 else 0.22)))
+                    lab.set_ha("center")
+                elif row in (1, 2):           # small nodes: h and y labels up and right, clear of the arrows
+                    lab.set_position((i + 0.15, row + 0.25))
+                    lab.set_ha("left")
+                else:                         # x below its node, L above
+                    lab.set_position((i, row + (-0.22 if row == 0 else 0.22)))
+                    lab.set_ha("center")
         self.h0_label.set_y(1 if T <= 12 else 1.22)
         self.wh_labels[0].set_y(1.13 if T <= 12 else 0.8)   # below the arrow when h labels sit above the nodes
         weights_shown = T <= LABELED_STEPS

@@ -30,6 +30,19 @@ def test_the_unrolled_graph_shows_an_output_and_a_loss_per_step(T):
     assert "Wy" in title and "L = L\u2080" in title
     shown = [lab.get_text() for lab in plot.loss_labels if lab.get_visible()]
     assert shown[0] == "L\u2080" and shown[-1] == "L" + unrolling._sub(T - 1)
+    for labels in (plot.h_labels, plot.y_labels):                   # a label never sits on its Wy / loss arrow
+        for t in range(T):
+            x, _ = labels[t].get_position()
+            assert x == t if T <= 12 else x > t + 0.1
+    plt.close("all")
+
+
+def test_the_unrolled_graph_relabels_when_T_shrinks_again():
+    plot = unrolling.UnrolledPlot(24, 8)
+    for T in (24, 6):
+        plot.update(unrolling.unrolled_view(solutions.rnn_forward, T, T_max=24))
+    assert [lab.get_position() for lab in plot.h_labels[:6]] == [(t, 1) for t in range(6)]
+    assert {lab.get_ha() for lab in plot.h_labels[:6]} == {"center"}
     plt.close("all")
 
 
