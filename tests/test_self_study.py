@@ -120,12 +120,26 @@ def test_the_self_study_release_carries_the_sealed_answers_and_keeps_the_graded_
         assert written.unseal(sealed) == source_answers[gid]
     for gid, cell in manual_cells(nb).items():                          # still gradable by hand
         assert nbgrader_meta(cell)["points"] == 4 and "YOUR ANSWER HERE" in source_text(cell)
-    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(folder)}}).execute()
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
-    assert not errors, errors[0]
+    _run_without_errors(nb, folder)
     views = [o for c in (nb.cells[i] for i in self_study.answer_boxes(nb).values()) for o in c.outputs
              if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
     assert len(views) == len(QUESTIONS)
+
+
+def test_the_graded_release_runs_top_to_bottom_as_students_get_it(releases):
+    nb, _, folder = releases["graded"]
+    nb = nbformat.from_dict(nb)                                          # a copy: the fixture is shared
+    _run_without_errors(nb, folder)
+    boxes = [o for c in (nb.cells[i] for i in self_study.answer_boxes(nb).values()) for o in c.outputs]
+    assert len(boxes) == len(QUESTIONS)                                  # each box says why nothing opens
+    assert all("your instructor grades it" in o["data"]["text/plain"] for o in boxes), boxes
+
+
+def _run_without_errors(nb, folder):
+    """Execute a released notebook in its release folder (where spot_the_bug.json sits) and fail on any error."""
+    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(folder)}}).execute()
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    assert not errors, f"{errors[0]['ename']}: {errors[0]['evalue']}"
 
 
 def test_other_assignments_are_released_as_before(tmp_path):
