@@ -315,12 +315,22 @@ def explaining_mistakes(name, parts, runs, failing, stand_ins):
 # --- diagnosis by symptom ---------------------------------------------------------------
 
 def _part_of(outputs, part):
-    """One part of a return value shaped like the reference's, or MISSING when its structure lacks it."""
+    """One part of a return value shaped like the reference's, or MISSING when its structure lacks it.
+
+    part.select: None (the whole value), a position in the returned tuple, or a tuple of positions
+    and dict keys (a nested part such as (1, "Wx")).
+    """
     if part.select is None:
         return outputs
-    if type(outputs) is tuple and part.select < len(outputs):
-        return outputs[part.select]
-    return MISSING
+    value = outputs
+    for key in (part.select if isinstance(part.select, tuple) else (part.select,)):
+        if isinstance(key, int) and type(value) is tuple and 0 <= key < len(value):
+            value = value[key]
+        elif isinstance(key, str) and type(value) is dict and key in value:
+            value = value[key]
+        else:
+            return MISSING
+    return value
 
 
 def diagnose_symptoms(name, parts, runs, wrong_at, diagnosed):

@@ -339,10 +339,12 @@ def _generic_hypotheses(view, others, runs):
                                   "step's result is stored at t (stored before the update, or at t + 1)."),
                                  (-1, "earlier", "each step holds the value of the step after it: check which "
                                   "step's result is stored at t (an index t + 1 or t - 1 where t belongs).")):
-            for fill in ("zeros", "wrap", "argument"):
+            edge = "the first step" if step > 0 else "the last step"
+            for fill, holds in (("zeros", "zeros"), ("wrap", "the value of the other end"),
+                                ("argument", "one of the inputs")):
                 found.append(Hypothesis(f"shifted-{word}", _along_time(axes, _shifted(step, fill)),
                                         f"the reference shifted one time step {word} (step t holds the "
-                                        f"reference's step t {'-' if step > 0 else '+'} 1)", hint))
+                                        f"reference's step t {'-' if step > 0 else '+'} 1, {edge} {holds})", hint))
     for other in others:
         if other.name != view.name:
             found.append(Hypothesis(f"holds:{other.name}", lambda v, run, o=other: o.value(run.expected),
@@ -495,7 +497,7 @@ def _regime(name, view, runs):
         hint = found[0][2]
     else:
         hint = ("in those cases " + ", and ".join(hides for _, hides, _ in found)
-                + f": the bug is of one of these kinds (the {kind} cases cannot tell which).")
+                + f": the bug is of one of these kinds (these cases cannot tell which).")
     cases = ", ".join(str(run.case.index) for run, h in zip(runs, holds) if h)
     other = "wrong" if kind == "right" else "right"
     return Symptom(view.name, f"{kind}-only-when:{labels}", f"{kind} only when {labels}",
@@ -530,5 +532,10 @@ def diagnose_part(name, view, others, runs):
 
 def diagnose(name, views, others, runs):
     """The symptoms of the failing parts `views` of graded function `name`, in the order of the parts."""
-    found = [diagnose_part(name, view, others, runs) for view in views]
+    found = []
+    for view in views:
+        try:
+            found.append(diagnose_part(name, view, others, runs))
+        except Exception:         # a value no hypothesis foresaw: no name (the location feedback stays)
+            found.append(None)
     return [s for s in found if s is not None]

@@ -10,7 +10,9 @@ functions added later are measured too):
   each labelled with the symptom that names it;
 - the mistakes library, graded by the real grader (named by the library) and
   again with the library switched off (named by symptoms alone or not at all);
-- realistic implementations written as students write them (tests/symptom_answers.py).
+- realistic implementations written as students write them (tests/symptom_answers.py);
+- controls that no symptom describes exactly (noise, a factor that is no size,
+  noise on one case): they count for wrong names, not for the share named.
 
 A wrong answer is *named correctly* when the feedback names something and
 every name is acceptable for it (its label); *wrongly named* when any name
@@ -259,6 +261,31 @@ def perturbations(name):
     return answers
 
 
+def _noise(a, case):
+    rng = np.random.default_rng(case.index + 100)
+    return a + 1e-2 * (1 + np.abs(a).max()) * rng.standard_normal(a.shape)
+
+
+def controls(name):
+    """Wrong answers no symptom describes exactly: noise on every case (nothing may be named), one
+    factor that is no size of the case (only "a wrong factor per case" may be), noise on the largest
+    case only (only a regime of cases may be). Counted for wrong names, not in the share named."""
+    answers = []
+    cases = [c for c in cases_for(name, SEED) if not c.expect_error]
+    largest = max(cases, key=lambda c: sum(l.size for _, l in leaves(c.args) if isinstance(l, np.ndarray))).index
+    for part in value_parts(name):
+        for label, f, accept in (("noise", _noise, set()),
+                                 ("scaled by 3.7", lambda a, case: 3.7 * a, {f"{part.name}:factor-per-case"}),
+                                 ("noise on the largest case", lambda a, case: _noise(a, case)
+                                  if case.index == largest else a,
+                                  {f"{part.name}:{kind}-only-when:{label}" for kind in ("right", "wrong")
+                                   for label in ("T = 1", "N = 1", "D == H", "k >= T")})):
+            def change(outputs, case, part=part, f=f):
+                return _replace(outputs, part, _map(_part(outputs, part), lambda a: f(a, case)))
+            answers.append(WrongAnswer(name, "control", f"{part.name} {label}", _student(name, change), accept))
+    return answers
+
+
 # --- the mistakes library and realistic answers ------------------------------------------------
 
 def library_answers(name, labels, also=None):
@@ -318,6 +345,7 @@ class Row:
     counts: dict = field(default_factory=dict)
     seconds: list = field(default_factory=list)
     diagnosis: list = field(default_factory=list)
+    added: list = field(default_factory=list)     # diagnosis time / the rest of the grading time
 
 
 OUTCOMES = ("named", "unnamed", "wrongly named")
@@ -334,6 +362,7 @@ def table(verdicts, families):
         row.seconds.append(v.seconds)
         if v.diagnosis_seconds:
             row.diagnosis.append(v.diagnosis_seconds)
+            row.added.append(v.diagnosis_seconds / max(v.seconds - v.diagnosis_seconds, 1e-9))
     order = {n: i for i, n in enumerate(GRADED)}
     return dict(sorted(rows.items(), key=lambda item: order.get(item[0], len(order))))
 
@@ -344,16 +373,19 @@ def share(rows):
 
 
 def format_table(title, rows):
-    """The per-function table: wrong answers, named correctly, unnamed, wrongly named, timings."""
+    """The per-function table: wrong answers, named correctly, unnamed, wrongly named, and medians of the
+    grading time per answer, of the diagnosis by symptom (where it ran) and of its share added to the rest."""
     width = max([len("function")] + [len(n) for n in rows])
     lines = [title, f"{'function':<{width}}  {'wrong':>5}  {'named':>5}  {'share':>6}  {'unnamed':>7}  "
-                    f"{'wrongly named':>13}  {'grade ms':>8}  {'symptoms ms':>11}"]
+                    f"{'wrongly named':>13}  {'grade ms':>8}  {'symptoms ms':>11}  {'added':>5}"]
     for name, r in rows.items():
         n = sum(r.counts.values())
         diag = f"{1000 * statistics.median(r.diagnosis):.1f}" if r.diagnosis else "-"
+        added = f"{statistics.median(r.added):.0%}" if r.added else "-"
         lines.append(f"{name:<{width}}  {n:>5}  {r.counts.get('named', 0):>5}  "
                      f"{r.counts.get('named', 0) / n:>6.0%}  {r.counts.get('unnamed', 0):>7}  "
-                     f"{r.counts.get('wrongly named', 0):>13}  {1000 * statistics.median(r.seconds):>8.1f}  {diag:>11}")
+                     f"{r.counts.get('wrongly named', 0):>13}  {1000 * statistics.median(r.seconds):>8.1f}  "
+                     f"{diag:>11}  {added:>5}")
     ratio, total = share(rows)
     wrong = sum(r.counts.get("wrongly named", 0) for r in rows.values())
     lines.append(f"{'all':<{width}}  {total:>5}  {round(ratio * total):>5}  {ratio:>6.0%}  "

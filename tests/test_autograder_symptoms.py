@@ -32,7 +32,8 @@ def verdicts():
     """Every wrong answer of the measurement, graded (about a minute on 2 cores)."""
     found = []
     for name in GRADED:
-        answers = sm.perturbations(name) + sm.library_answers(name, LIBRARY_SYMPTOMS, LIBRARY_ALSO) + sm.realistic_answers(name)
+        answers = (sm.perturbations(name) + sm.library_answers(name, LIBRARY_SYMPTOMS, LIBRARY_ALSO)
+                   + sm.realistic_answers(name) + sm.controls(name))
         found += [sm.grade(a) for a in answers]
     return found
 
@@ -43,7 +44,7 @@ def test_most_wrong_answers_are_named_and_none_wrongly(verdicts):
                                  "realistic answers", graded))
     alone = sm.table(verdicts, {"library off"})
     print("\n" + sm.format_table("Symptoms alone on the known mistakes (library switched off)", alone))
-    for family in ("perturbation", "library", "library off", "realistic"):
+    for family in ("perturbation", "library", "library off", "realistic", "control"):
         ratio, total = sm.share(sm.table(verdicts, {family}))
         print(f"{family:>12}: {total} wrong answers, {ratio:.0%} named correctly")
     wrongly = [(v.answer.function, v.answer.family, v.answer.label, v.bad) for v in verdicts
@@ -281,7 +282,8 @@ def test_the_checkpoint_and_language_model_relations_compute_what_they_say():
 # --- the class report counts symptoms ------------------------------------------------------------
 
 def test_the_class_report_counts_symptoms(tmp_path):
-    by_label = {label: (function, source) for function, label, source, _ in REALISTIC}
+    by_label = {label: (function, source) for function, label, source, _ in REALISTIC
+                if function == "rnn_step_backward"}
     records = {}
     for student, label in (("ann", "db a mean over the batch"), ("bob", "db a mean over the batch"),
                            ("cat", "tanh derivative forgotten in the weight gradients")):
@@ -306,3 +308,28 @@ def test_the_class_report_counts_symptoms(tmp_path):
     assert "(symptom) db: the reference divided by N (the batch size)" in text
     named = report.named_mistakes(tmp_path, "02_bptt")
     assert named["ann"] == ["rnn_step_backward/divided-by-N (db)"] and named["dan"] == []
+
+
+# --- strange return values ----------------------------------------------------------------------
+
+class _Subclass(np.ndarray):
+    pass
+
+
+STRANGE = {
+    "a list instead of a tuple": lambda out: list(out),
+    "an object inside": lambda out: (object(),) + tuple(out[1:]),
+    "booleans": lambda out: tuple(np.ones(o.shape, dtype=bool) for o in out),
+    "nan everywhere": lambda out: tuple(np.full(o.shape, np.nan) for o in out),
+    "rounded to integers": lambda out: tuple(np.round(o * 10).astype(np.int64) for o in out),
+    "an ndarray subclass": lambda out: tuple(o.view(_Subclass) for o in out),
+    "arrays of another shape": lambda out: tuple(np.ones((2, 2)) for o in out),
+}
+
+
+@pytest.mark.parametrize("kind", STRANGE)
+def test_strange_return_values_are_graded_without_a_name(kind):
+    def student(dh, cache):
+        return STRANGE[kind](solutions.rnn_backward(dh, cache))
+    report = grade_function("rnn_backward", in_process({"rnn_backward": student}), sm.SEED)
+    assert report.fraction < 1 and report.symptoms == [], report.feedback
