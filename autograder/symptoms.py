@@ -418,8 +418,8 @@ def _factor_per_case(view, runs, students):
             return None
         norm = float(flat_r @ flat_r)
         alpha = float(flat_g @ flat_r) / norm if norm > 0 else 1.0
-        if abs(alpha - 1.0) > 1e-9 and np.count_nonzero(flat_r) < MIN_ENTRIES:
-            return None
+        if abs(alpha - 1.0) > 1e-9 and np.count_nonzero(flat_r) < MIN_ENTRIES or abs(alpha) < 1e-9:
+            return None           # too few numbers to speak of a direction, or zeros (not a scale)
         if not agree(got, _map_leaves(ref, lambda p, a: alpha * a), view.tols(run.tols), alpha):
             return None
         factors.append(alpha)
