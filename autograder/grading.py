@@ -430,7 +430,8 @@ def symptom_lines(found):
     lines = []
     for parts, says, hint in groups.values():
         lines.append(f"  What the values show: your {_joined(parts)} {'is' if len(parts) == 1 else 'are'} {says}.")
-        lines.append(f"    Hint: {hint[0].upper()}{hint[1:]}")
+        first = hint.split(" ", 1)[0]
+        lines.append(f"    Hint: {hint if '_' in first or first[:1].isupper() else hint[0].upper() + hint[1:]}")
     return lines
 
 

@@ -6,7 +6,11 @@ order: each is a `Relation`, a prediction built from the references (the
 graded function's own on changed inputs, or another graded function's) that
 symptoms.py compares with the student's values case by case, per output.
 A relation is named for an output only when it agrees on every case there,
-and when no other shape of wrongness agrees as well.
+and when no other shape of wrongness agrees as well. Unlike a known mistake
+(mistakes/: a whole wrong implementation, named when it explains every
+output it gets wrong), a relation is computed from the references and speaks
+for each output on its own, so a student who makes the mistake in two of five
+outputs, or alongside another bug, still hears it.
 
 Add an entry for a function when its students make a mistake that one of the
 references can compute; the entry costs nothing until the function is graded
@@ -30,6 +34,9 @@ import numpy as np
 
 @dataclass(frozen=True)
 class Relation:
+    """function: the graded function it describes; id: "function/short-name"; predict(*args) -> what
+    the function returns under this mistake; what, hint: see the module docstring; outputs: positions
+    in the returned tuple it speaks for (None: all)."""
     function: str
     id: str
     predict: object
@@ -267,7 +274,7 @@ RELATIONS = (
              "clipping only ever shrinks: below the threshold the gradients are returned unchanged.", (0,)),
     Relation("lm_loss_and_grads", "lm_loss_and_grads/h-last-after-first-step", _lm_first_step,
              "the state after the first step, not the last",
-             "h_last is the state after the last time step, the one to carry into the next batch.", (2,)),
+             "the state to carry into the next batch is the one after the last time step.", (2,)),
     Relation("lm_loss_and_grads", "lm_loss_and_grads/h0-ignored", _lm_from_zeros,
              "what the model gives from a zero initial state instead of h0",
              "the state carried in (h0) is the state before step 0: start the recurrence from it."),

@@ -3,7 +3,10 @@
 None of them is in the mistakes library (mistakes/): they are variations the
 library's exact matching misses (another loop shape, an epsilon, one output
 of several), so that the feedback has to name them by symptom. The first
-seven are the classics issue 17 lists. Accept sets hold "part:symptom id"
+ten are the classics issue 17 lists (a mean over the batch, twice; the
+overflowing softmax; the loss averaged over N*T; clipping below the
+threshold; the two truncation schemes swapped, both ways; the time loop run
+forwards; the tanh derivative forgotten in the weight gradients, twice). Accept sets hold "part:symptom id"
 (see autograder/symptoms.py) and mistake ids.
 
 Legend: N batch, T time steps, D input size, H hidden size, V vocabulary, k truncation length.

@@ -204,14 +204,30 @@ def value_parts(name):
     return [p for p in grading.PARTS[name] if p.select not in grading.CONDITIONAL]
 
 
-def _replace(outputs, part, new):
+def _path(part):
+    """The part's place in the return value: () for all of it, else positions and dict keys."""
     if part.select is None:
+        return ()
+    return part.select if isinstance(part.select, tuple) else (part.select,)
+
+
+def _replace_at(value, path, new):
+    if not path:
         return new
-    return tuple(new if i == part.select else v for i, v in enumerate(outputs))
+    key, rest = path[0], path[1:]
+    if isinstance(value, dict):
+        return {k: _replace_at(v, rest, new) if k == key else v for k, v in value.items()}
+    return tuple(_replace_at(v, rest, new) if i == key else v for i, v in enumerate(value))
+
+
+def _replace(outputs, part, new):
+    return _replace_at(outputs, _path(part), new)
 
 
 def _part(outputs, part):
-    return outputs if part.select is None else outputs[part.select]
+    for key in _path(part):
+        outputs = outputs[key]
+    return outputs
 
 
 def _student(name, change):
