@@ -139,13 +139,25 @@ LIBRARY_SYMPTOMS = {
     "temporal_softmax_loss/averaged-over-time": {"loss:divided-by-T", "dscores:divided-by-T"},
     "temporal_softmax_loss/gradient-not-averaged": {"dscores:multiplied-by-N"},
     "temporal_softmax_loss/gradient-sign": {"dscores:sign-flipped"},
+    "rnn_backward_weighted/xi-ignored": _all(BACKWARD_PARTS, "equals:rnn_backward_weighted/full-bptt"),
+    "rnn_backward_weighted/wrong-link-index": _all(BACKWARD_PARTS, "equals:rnn_backward_weighted/xi-one-step-early"),
+    "rnn_backward_weighted/dh0-unweighted": {"dh0:equals:rnn_backward_weighted/dh0-not-scaled"},
+    "rnn_backward_checkpointed/carry-dropped": _all(BACKWARD_PARTS,
+                                                    "equals:rnn_backward_checkpointed/cut-at-checkpoints"),
+    "rnn_backward_checkpointed/recompute-from-h0": _all(BACKWARD_PARTS,
+                                                        "equals:rnn_backward_checkpointed/segments-from-h0"),
+    "rnn_backward_checkpointed/segments-in-forward-order": _all(BACKWARD_PARTS, "right-only-when:every >= T"),
+    "rnn_backward_checkpointed/weights-overwritten": _all(BATCH_GRADS, "right-only-when:every >= T"),
 }
 
 # Known mistakes that the library names together with another one, judged true by hand: the other
 # mistake explains some of the same outputs exactly (the pre-activation does sit in the cache of a
 # step without tanh; scaling by a norm never raises for a zero spectral radius; a loss summed over
-# the batch has a gradient not divided by N).
+# the batch has a gradient not divided by N; scaling the gradient at h_t by xi[t] and scaling the
+# step's deposits by xi[t] are one and the same computation, the link being linear).
 LIBRARY_ALSO = {
+    "rnn_backward_weighted/output-gradient-scaled": {"rnn_backward_weighted/deposits-scaled"},
+    "rnn_backward_weighted/deposits-scaled": {"rnn_backward_weighted/output-gradient-scaled"},
     "rnn_step_forward/no-tanh": {"rnn_step_forward/cache-pre-activation"},
     "scale_to_spectral_radius/largest-singular-value": {"scale_to_spectral_radius/no-zero-check"},
     "scale_to_spectral_radius/frobenius-norm": {"scale_to_spectral_radius/no-zero-check"},
