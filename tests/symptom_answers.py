@@ -99,6 +99,113 @@ REALISTIC = (
 )
 
 
+# --- the LSTM (issue 11) and the language model (issue 13): written from the contract, standalone
+# (no template of their mistakes libraries); inert until those functions are graded.
+LSTM_STEP_FORWARD_IFOG = '''
+def lstm_step_forward(x_t, h_prev, c_prev, Wx, Wh, b):
+    H = h_prev.shape[1]
+    a = x_t @ Wx + h_prev @ Wh + b
+    sig = lambda z: 1 / (1 + np.exp(-z))
+    i, f, o = sig(a[:, :H]), sig(a[:, H:2 * H]), sig(a[:, 2 * H:3 * H])   # CS231n's blocks i, f, o, g
+    g = np.tanh(a[:, 3 * H:])
+    c_next = f * c_prev + i * g
+    h_next = o * np.tanh(c_next)
+    return h_next, c_next, (x_t, h_prev, c_prev, Wx, Wh, np.hstack([i, f, o, g]), c_next)
+'''
+
+LSTM_FORWARD_IGFO = '''
+def lstm_forward(x, h0, c0, Wx, Wh, b):
+    N, T, D = x.shape
+    H = h0.shape[1]
+    hs, cs, gs = [], [], []
+    h, c = h0, c0
+    for t in range(T):
+        a = x[:, t] @ Wx + h @ Wh + b
+        i = 1 / (1 + np.exp(-a[:, :H]))            # TensorFlow 1's blocks i, g, f, o
+        g = np.tanh(a[:, H:2 * H])
+        f = 1 / (1 + np.exp(-a[:, 2 * H:3 * H]))
+        o = 1 / (1 + np.exp(-a[:, 3 * H:]))
+        c = f * c + i * g
+        h = o * np.tanh(c)
+        hs.append(h)
+        cs.append(c)
+        gs.append(np.hstack([i, f, g, o]))
+    h_all = np.stack(hs, axis=1)
+    return h_all, (x, h0, c0, Wx, Wh, np.stack(gs, axis=1), np.stack(cs, axis=1), h_all)
+'''
+
+LSTM_STEP_BACKWARD_DB_MEAN = '''
+def lstm_step_backward(dh_next, dc_next, cache):
+    x_t, h_prev, c_prev, Wx, Wh, gates, c_next = cache
+    H = h_prev.shape[1]
+    i, f, g, o = np.split(gates, 4, axis=1)
+    tc = np.tanh(c_next)
+    dc = dc_next + dh_next * o * (1 - tc * tc)
+    da = np.hstack([dc * g * i * (1 - i), dc * c_prev * f * (1 - f), dc * i * (1 - g * g), dh_next * tc * o * (1 - o)])
+    return da @ Wx.T, da @ Wh.T, dc * f, x_t.T @ da, h_prev.T @ da, np.mean(da, axis=0)
+'''
+
+LSTM_BACKWARD_TIME_MEAN = '''
+def lstm_backward(dh, cache):
+    x, h0, c0, Wx, Wh, gates, c, h = cache
+    N, T, H = h.shape
+    dx = np.zeros(x.shape)
+    dWx, dWh, db = np.zeros(Wx.shape), np.zeros(Wh.shape), np.zeros(4 * H)
+    dh_next, dc_next = np.zeros((N, H)), np.zeros((N, H))
+    for t in range(T - 1, -1, -1):
+        step = (x[:, t], h0 if t == 0 else h[:, t - 1], c0 if t == 0 else c[:, t - 1], Wx, Wh, gates[:, t], c[:, t])
+        dx[:, t], dh_next, dc_next, gx, gh, gb = lstm_step_backward(dh[:, t] + dh_next, dc_next, step)
+        dWx, dWh, db = dWx + gx, dWh + gh, db + gb
+    return dx, dh_next, dc_next, dWx / T, dWh / T, db / T       # "the average step"
+'''
+
+AFFINE_BACKWARD_DBY_MEAN = '''
+def temporal_affine_backward(dscores, cache):
+    h, Wy = cache
+    V = Wy.shape[1]
+    dh = dscores @ Wy.T
+    dWy = np.einsum("nth,ntv->hv", h, dscores)
+    dby = dscores.reshape(-1, V).mean(axis=0)
+    return dh, dWy, dby
+'''
+
+LM_PER_CHARACTER = '''
+def lm_loss_and_grads(params, x_ids, y_ids, h0):
+    N, T = x_ids.shape
+    H = params["Wh"].shape[0]
+    h, cache = rnn_forward(params["Wx"][x_ids], h0, np.eye(H), params["Wh"], params["b"])
+    scores, affine_cache = temporal_affine_forward(h, params["Wy"], params["by"])
+    loss, dscores = temporal_softmax_loss(scores, y_ids)
+    loss, dscores = loss / T, dscores / T          # per character, to compare runs of any length
+    dh, dWy, dby = temporal_affine_backward(dscores, affine_cache)
+    demb, _, _, dWh, db = rnn_backward(dh, cache)
+    dWx = np.zeros_like(params["Wx"])
+    np.add.at(dWx, x_ids, demb)
+    return loss, {"Wx": dWx, "Wh": dWh, "b": db, "Wy": dWy, "by": dby}, h[:, -1]
+'''
+
+LM_FANCY_INDEX_ADD = variant(LM_PER_CHARACTER, "    loss, dscores = loss / T, dscores / T          # per character, to compare runs of any length\n", "")
+LM_FANCY_INDEX_ADD = variant(LM_FANCY_INDEX_ADD, "np.add.at(dWx, x_ids, demb)", "dWx[x_ids] += demb")
+LM_GRADS = tuple(f"grads[{key!r}]" for key in ("Wx", "Wh", "b", "Wy", "by"))   # lm_loss_and_grads' dict parts
+
+REALISTIC += (
+    ("lstm_step_forward", "LSTM gates in CS231n's order i, f, o, g", LSTM_STEP_FORWARD_IFOG,
+     {"h_next:equals:lstm_step_forward/gates-ifog", "c_next:equals:lstm_step_forward/gates-ifog",
+      "lstm_step_forward/gate-order-ifog"}),
+    ("lstm_forward", "LSTM gates in TensorFlow 1's order i, g, f, o", LSTM_FORWARD_IGFO,
+     {"h:equals:lstm_forward/gates-igfo"}),
+    ("lstm_step_backward", "LSTM db a mean over the batch", LSTM_STEP_BACKWARD_DB_MEAN, {"db:divided-by-N"}),
+    ("lstm_backward", "LSTM weight gradients averaged over the time steps", LSTM_BACKWARD_TIME_MEAN,
+     _all(("dWx", "dWh", "db"), "divided-by-T")),
+    ("temporal_affine_backward", "dby a mean over the positions", AFFINE_BACKWARD_DBY_MEAN,
+     {"dby:divided-by-NT", "temporal_affine_backward/dby-averaged"}),
+    ("lm_loss_and_grads", "the loss per character (divided by T)", LM_PER_CHARACTER,
+     _all(("loss",) + LM_GRADS, "divided-by-T") | {"lm_loss_and_grads/averaged-over-NT"}),
+    ("lm_loss_and_grads", "the embedding gradient added with a fancy index (repeats lost)", LM_FANCY_INDEX_ADD,
+     {"grads['Wx']:right-only-when:T = 1", "lm_loss_and_grads/embedding-assigned"}),
+)
+# --- end of the LSTM and the language model
+
 # What the feedback may name for each known mistake when the library is switched off (the
 # symptoms its values show), judged by hand. A mistake not listed here may get no symptom at all.
 BACKWARD_PARTS = ("dx", "dh0", "dWx", "dWh", "db")
@@ -149,6 +256,30 @@ LIBRARY_SYMPTOMS = {
     "rnn_backward_checkpointed/segments-in-forward-order": _all(BACKWARD_PARTS, "right-only-when:every >= T"),
     "rnn_backward_checkpointed/weights-overwritten": _all(BATCH_GRADS, "right-only-when:every >= T"),
 }
+
+# --- the LSTM (issue 11) and the language model (issue 13): judged on a trial merge of their branches;
+# inert until those functions are graded.
+LSTM_BACKWARD_PARTS = ("dx", "dh0", "dc0", "dWx", "dWh", "db")
+LIBRARY_SYMPTOMS.update({
+    "lstm_step_forward/gate-order-ifog": _all(("h_next", "c_next"), "equals:lstm_step_forward/gates-ifog"),
+    "lstm_forward/cell-not-carried": _all(("h", "cache"), "right-only-when:T = 1"),
+    "lstm_forward/states-shifted": _all(("h", "cache"), "shifted-later"),
+    "lstm_step_backward/gate-order-ifog": _all(("dx_t", "dh_prev", "dc_prev", "dWx", "dWh", "db"),
+                                               "equals:lstm_step_backward/gates-ifog"),
+    "lstm_backward/dh0-dc0-swapped": {"dh0:holds:dc0", "dc0:holds:dh0"},
+    "lstm_backward/cell-gradient-not-carried": _all(LSTM_BACKWARD_PARTS, "right-only-when:T = 1"),
+    "lstm_backward/no-carried-dh": _all(LSTM_BACKWARD_PARTS, "right-only-when:T = 1"),
+    "lstm_backward/weights-overwritten": _all(("dWx", "dWh", "db"), "right-only-when:T = 1"),
+    "temporal_affine_backward/dWy-transposed": {"dWy:transposed"},
+    "temporal_affine_backward/weights-overwritten": _all(("dWy", "dby"), "right-only-when:T = 1"),
+    "temporal_affine_backward/dby-averaged": {"dby:divided-by-NT"},
+    "lm_loss_and_grads/embedding-assigned": {"grads['Wx']:right-only-when:T = 1"},
+    "lm_loss_and_grads/zeros-not-h0": _all(("loss",) + LM_GRADS + ("h_last",), "equals:lm_loss_and_grads/h0-ignored"),
+    "lm_loss_and_grads/h-last-first-step": {"h_last:equals:lm_loss_and_grads/h-last-after-first-step"},
+    "lm_loss_and_grads/averaged-over-NT": _all(("loss",) + LM_GRADS, "divided-by-T"),
+    "lm_loss_and_grads/dWy-transposed": {"grads['Wy']:transposed"},
+})
+# --- end of the LSTM and the language model
 
 # Known mistakes that the library names together with another one, judged true by hand: the other
 # mistake explains some of the same outputs exactly (the pre-activation does sit in the cache of a

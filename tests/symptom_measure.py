@@ -183,6 +183,12 @@ LIBRARY_EQUIVALENTS = {
     ("gradient_norms_through_time", "norms time reversed"): {"gradient_norms_through_time/reversed"},
     ("temporal_softmax_loss", "dscores scaled: multiplied-by-N"): {"temporal_softmax_loss/gradient-not-averaged"},
     ("temporal_softmax_loss", "dscores scaled: sign-flipped"): {"temporal_softmax_loss/gradient-sign"},
+    # --- the LSTM (issue 11) and the language model (issue 13), judged on a trial merge of their branches
+    ("lstm_backward", "dh0 and dc0 swapped"): {"lstm_backward/dh0-dc0-swapped"},
+    ("temporal_affine_backward", "dWy transposed"): {"temporal_affine_backward/dWy-transposed"},
+    ("temporal_affine_backward", "dby scaled: divided-by-NT"): {"temporal_affine_backward/dby-averaged"},
+    ("lm_loss_and_grads", "grads['Wy'] transposed"): {"lm_loss_and_grads/dWy-transposed"},
+    # --- end of the LSTM and the language model
 }
 
 
@@ -272,8 +278,10 @@ def perturbations(name):
         for q in parts[i + 1:]:
             def swap(outputs, case, p=p, q=q):
                 return _replace(_replace(outputs, p, _part(outputs, q)), q, _part(outputs, p))
-            answers.append(WrongAnswer(name, "perturbation", f"{p.name} and {q.name} swapped", _student(name, swap),
-                                       {f"{p.name}:holds:{q.name}", f"{q.name}:holds:{p.name}"}))
+            label = f"{p.name} and {q.name} swapped"
+            answers.append(WrongAnswer(name, "perturbation", label, _student(name, swap),
+                                       {f"{p.name}:holds:{q.name}", f"{q.name}:holds:{p.name}"}
+                                       | LIBRARY_EQUIVALENTS.get((name, label), set())))
     return answers
 
 
