@@ -202,6 +202,10 @@ def _gate_order_relations():
     return tuple(found)
 
 
+def _lstm_forward_from_zero_cell(x, h0, c0, Wx, Wh, b):
+    return _ref("lstm_forward")(x, h0, np.zeros_like(c0), Wx, Wh, b)
+
+
 # --- the language model ------------------------------------------------------------------------
 
 def _lm_first_step(params, x_ids, y_ids, h0):
@@ -269,6 +273,9 @@ RELATIONS = (
              "the result of recomputing every segment from h0",
              "each segment's states are recomputed from the state kept for that segment (the state entering "
              "its first step), not from h0."),
+    Relation("lstm_forward", "lstm_forward/c0-ignored", _lstm_forward_from_zero_cell,
+             "what the LSTM gives from a zero cell state instead of c0",
+             "the cell state before step 0 is the c0 you are given, like h0 for the hidden state.", (0,)),
     Relation("clip_grad_norm", "clip_grad_norm/scaled-below-threshold", _clip_always_scaled,
              "rescaled to max_norm even where the total norm is below it",
              "clipping only ever shrinks: below the threshold the gradients are returned unchanged.", (0,)),

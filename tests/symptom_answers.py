@@ -262,6 +262,7 @@ LIBRARY_SYMPTOMS = {
 LSTM_BACKWARD_PARTS = ("dx", "dh0", "dc0", "dWx", "dWh", "db")
 LIBRARY_SYMPTOMS.update({
     "lstm_step_forward/gate-order-ifog": _all(("h_next", "c_next"), "equals:lstm_step_forward/gates-ifog"),
+    "lstm_forward/cell-from-zeros": {"h:equals:lstm_forward/c0-ignored"},
     "lstm_forward/cell-not-carried": _all(("h", "cache"), "right-only-when:T = 1"),
     "lstm_forward/states-shifted": _all(("h", "cache"), "shifted-later"),
     "lstm_step_backward/gate-order-ifog": _all(("dx_t", "dh_prev", "dc_prev", "dWx", "dWh", "db"),
