@@ -200,6 +200,28 @@ def echo_sweep(rnn_forward, rnn_backward_chunked, L, ks, seeds=(0,), **train_kwa
             for k in ks}
 
 
+def print_echo_runs(runs, learned=0.95):
+    """Print the accuracy of every run of an echo_sweep, then what the runs show, in one sentence.
+
+    runs: dict k -> list of EchoRun (from echo_sweep), all with the same delay L.
+    learned: the accuracy from which a run counts as having learned the echo.
+    The sentence is computed from these runs, so it holds on the machine that
+    ran them (training amplifies the rounding differences between BLAS
+    kernels: another machine prints other accuracies).
+    """
+    L = next(iter(runs.values()))[0].L
+    for k, rs in sorted(runs.items()):
+        print(f"L = {L}, k = {k:2d}: accuracy on fresh streams " + ", ".join(f"{r.accuracy:.3f}" for r in rs))
+    print(f"(guessing gives 0.50; a run counts as having learned the echo from {learned:.2f} on)")
+    parts = []
+    for k, rs in sorted(runs.items()):
+        acc = np.mean([r.accuracy for r in rs])
+        where = "k > L" if k > L else ("k = L" if k == L else "k < L")
+        verdict = "learned" if acc >= learned else "not learned"
+        parts.append(f"k = {k} ({where}): {verdict} ({acc:.3f})")
+    print("What this run shows: " + "; ".join(parts) + ".")
+
+
 def smooth(values, width=50):
     """Running mean over `width` entries (shorter at the start): array of the same shape as values (M,)."""
     values = np.asarray(values, dtype=np.float64)
@@ -244,10 +266,28 @@ def load_precomputed_sweep():
     return json.loads((Path(__file__).parent / "data" / "delayed_echo_sweep.json").read_text())
 
 
+def sweep_fingerprint(rnn_forward, rnn_backward_chunked, sweep, row=0):
+    """The mean training loss of the first sweep["settings"]["fingerprint_updates"] updates of one row
+    of the precomputed sweep (its first seed): a float.
+
+    Unlike the final accuracy, which thousands of updates make depend on the
+    machine's BLAS kernel, this early part of training is the same on every
+    machine to about 1e-12 (benchmarks/numeric_spread.py measures it), so it
+    shows that the shipped rows come from this code, data and settings.
+    """
+    s, r = sweep["settings"], sweep["results"][row]
+    run = train_echo(rnn_forward, rnn_backward_chunked, r["L"], r["k"], seed=sweep["seeds"][0],
+                     updates=s["fingerprint_updates"], H=s["H"], N=s["N"], lr=s["lr"],
+                     steps_per_update=r.get("steps_per_update"))
+    return float(np.mean(run.losses))
+
+
 def sweep_table(sweep):
     """The precomputed sweep as a text table (one line per L and k): a str."""
     lines = [f"PRECOMPUTED by {sweep['generated_by']} ({sweep['settings']['updates']} updates, "
              f"seeds {sweep['seeds']}; chance = 0.50)",
+             f"(computed with {sweep['machine']}; rows that have not converged come out differently with "
+             "other BLAS kernels)" if "machine" in sweep else "(the BLAS kernel was not recorded)",
              f"{'L':>3} {'k':>3} {'S':>4}   {'accuracy per seed':<24} k vs L   (S: steps per update)"]
     for row in sweep["results"]:
         L, k = row["L"], row["k"]
