@@ -272,7 +272,9 @@ def truncation_explorer(rnn_forward, rnn_backward, gradient_contributions, rnn_b
     faster contributions fade with distance and the less truncation throws away.
     A k larger than T is clamped to T (no truncation), and the title says so.
     The computation for one (T, rho) (the matrix, and the bias at every k) is
-    cached, so moving k or switching the scheme only redraws.
+    cached, so moving k or switching the scheme only redraws; after each view
+    the T one step either side is computed too, so a T step by the arrow keys
+    or a slow drag only redraws as well.
 
     Returns (widget, update) where update(T, k, scheme, rho=rho) computes and
     draws one view and returns the Figure (the function the controls call;
@@ -304,7 +306,7 @@ def truncation_explorer(rnn_forward, rnn_backward, gradient_contributions, rnn_b
     fig.subplots_adjust(left=0.05, right=0.99, bottom=0.15, top=0.84, wspace=0.42)
     grey = axes[0].imshow(np.ones((1, 1)), cmap="Greys", vmin=0, vmax=3, interpolation="nearest")
     colour = axes[0].imshow(np.ones((1, 1)), cmap="viridis", interpolation="nearest")
-    fig.colorbar(colour, ax=axes[0], fraction=0.05, pad=0.02, label="log10 C[t, s]")
+    bar = fig.colorbar(colour, ax=axes[0], fraction=0.05, pad=0.02, label="log10 C[t, s]")
     axes[0].set(xlabel="deposit step s", ylabel="loss step t")
     bias_lines = [axes[1].plot([], [], "-", lw=1.5, color=f"C{i}", label=name)[0] for i, name in enumerate(SCHEMES)]
     axes[1].set(xlabel="k", ylabel="log10 ||dWh_k - dWh|| / ||dWh||",
@@ -325,6 +327,7 @@ def truncation_explorer(rnn_forward, rnn_backward, gradient_contributions, rnn_b
             image.set_data(data)
             image.set_extent((-0.5, T - 0.5, T - 0.5, -0.5))
         colour.set_clim(view["vmin"], view["vmax"])
+        fix_ticks(bar.ax, nbins=3, integer=True, which="y")   # 4 labels, not 9: each label costs a redraw ~6 ms
         fix_ticks(axes[0], nbins=3, integer=True)        # fixed ticks: no locator run on every draw
         axes[0].set_title(_masked_title(view, k, scheme, T))
         for line, name in zip(bias_lines, SCHEMES):       # log10 on a linear axis: no slow mathtext labels
@@ -345,6 +348,9 @@ def truncation_explorer(rnn_forward, rnn_backward, gradient_contributions, rnn_b
     def show_view(T, k, scheme, rho):
         from .unrolling import figure_image         # one render (the inline backend's tight bbox draws twice)
         display(figure_image(update(T, k, scheme, rho)))
+        for T_next in (T + 1, T - 1):       # while the student looks: the views one slider step away
+            if 2 <= T_next <= T_max:
+                compute(T_next, rho)
 
     T_slider = widgets.IntSlider(value=T, min=2, max=T_max, description="T")
     k_slider = widgets.IntSlider(value=k, min=1, max=T_max, description="k")

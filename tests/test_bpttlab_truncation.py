@@ -121,6 +121,25 @@ def test_truncation_widget_draws_and_changes_with_each_control():
     update(5, 20, "sliding")                             # k > T is clamped, not an error
 
 
+def test_truncation_widget_computes_the_neighbouring_T_while_the_student_looks():
+    """After a view, a T step either side only redraws: its matrix is already computed."""
+    computed = []
+
+    def counting_contributions(dh, cache):
+        computed.append(dh.shape[1])                      # the T of each matrix computed
+        return S.gradient_contributions(dh, cache)
+
+    box, update = truncation_lab.truncation_explorer(
+        S.rnn_forward, S.rnn_backward, counting_contributions, S.rnn_backward_truncated,
+        S.rnn_backward_chunked, T_max=20, T=10, k=3, show=False)
+    assert sorted(computed) == [9, 10, 11]                # the first view and its two neighbours
+    sliders = {w.description: w for w in box.children[0].children}
+    sliders["T"].value = 11                               # the student steps T by one
+    assert sorted(computed) == [9, 10, 11, 12]            # nothing recomputed for 11; 12 prepared
+    sliders["T"].value = 20                               # at the end of the slider: no T = 21
+    assert computed[-2:] == [20, 19]
+
+
 # ---------------------------------------------------------------- self-checks
 
 def _args():
