@@ -5,6 +5,7 @@
     python -m autograder report [<assignment> ...] [--csv FILE]
     python -m autograder samples [<assignment> ...]
     python -m autograder demo [--workers N]
+    python -m autograder gradescope <assignment> [--out FILE.zip]   (see autograder/gradescope.py)
 
 Every command takes `--course DIR` (default: course/ of this repository) and
 runs nbgrader from that folder, so `course/nbgrader_config.py` (and with it
@@ -530,6 +531,19 @@ def cmd_report(args):
     csv_path = Path(args.csv) if args.csv else course.root / "grades.csv"
     rows = report.export_grades(course.db_url, assignments, csv_path)
     print(f"{len(rows)} grade row(s) written to {csv_path}")
+    if args.canvas:
+        from autograder import canvas
+        ids = {}
+        for item in args.canvas_id or []:
+            name, _, number = item.partition("=")
+            if not number.isdigit():
+                raise SystemExit(f"--canvas-id takes ASSIGNMENT=NUMBER (the id in the Canvas assignment's URL); "
+                                 f"got {item!r}")
+            ids[name] = number
+        students, problems = canvas.export_canvas(course.db_url, assignments, args.canvas, args.canvas_roster, ids)
+        print(f"{len(students)} student row(s) written to {args.canvas} (Canvas: Grades > Import)")
+        for problem in problems:
+            print(f"  note: {problem}")
     for a in assignments:
         print()
         print(report.format_misconceptions(a, report.misconceptions(course.root, a)))
@@ -588,6 +602,15 @@ def cmd_demo(args):
     return int(status)
 
 
+def cmd_gradescope(args):
+    from autograder import gradescope
+    course = Course(args.course)
+    path = gradescope.build_zip(course, args.assignment, args.out)
+    print(f"{path}: upload it as the autograder of {args.assignment} on Gradescope (Ubuntu image); students "
+          "upload the notebook in its student_notebooks/ folder")
+    return 0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__.split("\n")[0])
     parser.add_argument("--course", default=str(DEFAULT_COURSE), help="the nbgrader course folder (default: %(default)s)")
@@ -621,11 +644,20 @@ def build_parser():
     r = sub.add_parser("report", help="grades CSV for the LMS and the class misconception table")
     r.add_argument("assignment", nargs="*", help="default: every assignment")
     r.add_argument("--csv", help="where to write the CSV (default: <course>/grades.csv)")
+    r.add_argument("--canvas", help="also write a Canvas gradebook import CSV here (autograder/canvas.py)")
+    r.add_argument("--canvas-roster", help="Canvas's gradebook export (CSV): students and assignment ids from it")
+    r.add_argument("--canvas-id", action="append", metavar="ASSIGNMENT=ID",
+                   help="the Canvas assignment id of an assignment (repeatable; overrides the roster's)")
     r.set_defaults(func=cmd_report)
 
     s = sub.add_parser("samples", help="place the sample submissions in submitted/ (needs release/)")
     s.add_argument("assignment", nargs="*", help="default: every assignment")
     s.set_defaults(func=cmd_samples)
+
+    gs = sub.add_parser("gradescope", help="write the Gradescope autograder zip of an assignment")
+    gs.add_argument("assignment")
+    gs.add_argument("--out", help="where to write the zip (default: <course>/gradescope/<assignment>.zip)")
+    gs.set_defaults(func=cmd_gradescope)
 
     d = sub.add_parser("demo", help="generate, sample submissions, grade, feedback, report: the whole cycle")
     d.add_argument("assignment", nargs="*", help="default: every assignment")
