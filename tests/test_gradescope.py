@@ -20,6 +20,8 @@ import shutil
 import stat
 import subprocess
 import sys
+import sysconfig
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -59,16 +61,19 @@ def released(zip_path, tmp):
     return tmp / "student_notebooks" / f"{ASSIGNMENT}.ipynb"
 
 
-def run_autograder(zip_path, tmp, notebook, mode, name=f"{ASSIGNMENT}.ipynb"):
+def run_autograder(zip_path, tmp, notebook, mode, name=f"{ASSIGNMENT}.ipynb", python=sys.executable):
     """Unpack as Gradescope does, submit `notebook`, run run_autograder; (results dict, root, process)."""
     root = tmp / "autograder"
     with zipfile.ZipFile(zip_path) as z:
         z.extractall(root / "source")
+    if python != sys.executable:       # what setup.sh does for the image's venv
+        site = next(Path(python).parent.parent.glob("lib/python3*/site-packages"))
+        (site / "bptt_course.pth").write_text(f"{root / 'source' / 'grader'}\n{root / 'source' / 'student_lib'}\n")
     shutil.copy(root / "source" / "run_autograder", root / "run_autograder")
     (root / "run_autograder").chmod(0o755)
     (root / "submission").mkdir()
     nbformat.write(notebook, root / "submission" / name)
-    env = {**os.environ, "GRADESCOPE_ROOT": str(root), "GRADESCOPE_PYTHON": sys.executable,
+    env = {**os.environ, "GRADESCOPE_ROOT": str(root), "GRADESCOPE_PYTHON": str(python),
            "GRADESCOPE_SANDBOX": mode, "AUTOGRADER_SEED": SEED,
            "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
     run = subprocess.run([str(root / "run_autograder")], cwd=root, capture_output=True, text=True, env=env,
@@ -192,11 +197,11 @@ print("stolen:", len(STOLEN))
     return nb
 
 
-def check_hostile(built, tmp_path, mode):
+def check_hostile(built, tmp_path, mode, python=sys.executable):
     zip_path, points = built
     root = tmp_path / "autograder"
     nb = hostile_notebook(zip_path, tmp_path, root)
-    results, root, run = run_autograder(zip_path, tmp_path, nb, mode)
+    results, root, run = run_autograder(zip_path, tmp_path, nb, mode, python=python)
     tests = scored(results)
     # nothing was readable (else rnn_step_forward raises and loses its points), nothing was written
     assert tests["rnn_step_forward"]["score"] == points["rnn_step_forward"], tests["rnn_step_forward"]["output"]
@@ -211,10 +216,37 @@ def test_hostile_submission_in_bubblewrap(built, tmp_path):
     check_hostile(built, tmp_path, "bwrap")
 
 
+@pytest.fixture(scope="module")
+def image():
+    """A stand-in for Gradescope's image: a world-readable folder holding a venv made from the system's
+    Python (the kernel's own user must be able to run it; this run's Python may live under /root), its
+    packages hard-linked from this test run's environment without the course itself (setup.sh installs
+    only the dependencies). Yields the folder; removed at the end."""
+    base = Path(tempfile.mkdtemp(prefix="bptt-gs-image-", dir="/tmp"))
+    base.chmod(0o755)
+    system_python = shutil.which("python3", path="/usr/bin:/usr/local/bin")
+    try:
+        venv = base / "venv"
+        subprocess.run([system_python, "-m", "venv", "--without-pip", str(venv)], check=True, capture_output=True)
+        site = next(venv.glob("lib/python3*/site-packages"))
+        skip = shutil.ignore_patterns("torch*", "nvidia*", "triton*", "playwright*", "__editable__*",
+                                      "bptt_course*", "__pycache__")
+        shutil.copytree(sysconfig.get_paths()["purelib"], site, ignore=skip, copy_function=os.link,
+                        dirs_exist_ok=True, symlinks=True)
+        yield base
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
 @as_root
-def test_hostile_submission_as_a_separate_user(built, tmp_path):
-    results = check_hostile(built, tmp_path, "user")
+def test_hostile_submission_as_a_separate_user(built, image):
+    """No bubblewrap (forced): the kernel runs as a user of its own; the autograder root is world-traversable
+    here, as /autograder is on Gradescope, so only run_autograder's permissions keep the reference out."""
+    work = image / "run"
+    work.mkdir(mode=0o755)
+    results = check_hostile(built, work, "user", python=image / "venv" / "bin" / "python")
     assert "user id of its own" in results["output"]
+    assert stat.S_IMODE((work / "autograder" / "source" / "grader").stat().st_mode) == 0o700
 
 
 def test_refused_without_a_sandbox_writes_results(built, tmp_path, monkeypatch):
