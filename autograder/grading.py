@@ -19,7 +19,9 @@ ValueError or does nothing earns nothing).
 | rnn_step_backward            | dx_t, dh_prev, dWx, dWh, db 0.18 each, arguments unchanged 0.1     |
 | rnn_backward,                | dx 0.2, dh0 0.15, dWx 0.2, dWh 0.2, db 0.15,                       |
 |  rnn_backward_truncated,     |  arguments unchanged 0.1                                           |
-|  rnn_backward_chunked        |                                                                    |
+|  rnn_backward_chunked,       |                                                                    |
+|  rnn_backward_weighted,      |                                                                    |
+|  rnn_backward_checkpointed   |                                                                    |
 | gradient_contributions       | C 0.9, arguments unchanged 0.1                                     |
 | step_jacobians               | J 0.9, arguments unchanged 0.1                                     |
 | gradient_norms_through_time  | norms 0.9, arguments unchanged 0.1                                 |
@@ -32,14 +34,24 @@ are the reference's, and backward functions get caches from the reference
 forward pass, so one bug costs marks in one function only. Only building
 blocks stand in, never a function that can compute F by itself (rnn_backward
 is not a stand-in for rnn_step_backward: a one-step cache would hand over the
-answer; nor rnn_backward_truncated for rnn_backward: k = T would). A function
-called beyond these is the student's own.
+answer; nor rnn_backward_truncated for rnn_backward: k = T would; nor
+rnn_backward or rnn_backward_chunked for rnn_backward_weighted: xi all ones or
+zeros at the chunk starts would). rnn_backward_checkpointed is the exception
+that proves the rule: its outputs are by definition those of rnn_forward +
+rnn_backward, its point is the memory it keeps, which outputs cannot show (the
+notebook's self-check measures it with tracemalloc); so the forward and backward
+passes stand in as the building blocks they are. A function called beyond these
+is the student's own.
 
 Diagnosis: when a part is wrong, every known mistake of F (mistakes/) is run
 on the same inputs; a mistake is named when the student's values agree with
 it on every case in every part the mistake gets wrong (so two mistakes that
 spoil different parts are both named; the most parts explained come first).
-Otherwise the feedback says which output differs, where (time steps or
+Each failing part that no named mistake explains is then diagnosed by
+symptom (symptoms.py, relations.py): a shape of wrongness that explains its
+values on every case (a factor N, a transpose, time steps reversed, another
+graded function's result, right only for T = 1, ...) is named with a hint.
+Always, the feedback says which output differs, where (time steps or
 entries), by how much, and the sizes and seed that reproduce the case; never
 the inputs' or the expected values.
 """
@@ -52,6 +64,7 @@ from . import compare
 from .cases import GRADED, cases_for
 from .evaluate import in_process, prepare_args, to_plain
 from .mistakes import mistakes_for, namespace_with
+from .symptoms import MISSING, CaseRun, PartView, diagnose as diagnose_parts
 
 ARGS = "arguments unchanged"
 ERROR = "error"          # a part checked on the cases that must raise
@@ -97,6 +110,10 @@ STAND_INS = {
     "gradient_contributions": ("rnn_step_forward", "rnn_forward", "rnn_step_backward"),
     "rnn_backward_truncated": ("rnn_step_backward", "rnn_backward"),
     "rnn_backward_chunked": ("rnn_step_backward", "rnn_backward"),
+    # truncation, completed (notebook 03)
+    "rnn_backward_weighted": ("rnn_step_backward",),
+    "rnn_backward_checkpointed": ("rnn_step_forward", "rnn_forward", "rnn_backward"),
+    # end of truncation, completed
     "step_jacobians": (),
     "gradient_norms_through_time": ("rnn_step_backward", "step_jacobians"),
     "scale_to_spectral_radius": (),
@@ -120,6 +137,10 @@ PARTS = {
     "gradient_contributions": (Part("C", 0.9, None), Part(ARGS, 0.1, ARGS)),
     "rnn_backward_truncated": _BACKWARD,
     "rnn_backward_chunked": _BACKWARD,
+    # truncation, completed (notebook 03)
+    "rnn_backward_weighted": _BACKWARD,
+    "rnn_backward_checkpointed": _BACKWARD,
+    # end of truncation, completed
     "step_jacobians": (Part("J", 0.9, None), Part(ARGS, 0.1, ARGS)),
     "gradient_norms_through_time": (Part("norms", 0.9, None), Part(ARGS, 0.1, ARGS)),
     "scale_to_spectral_radius": (Part("W_scaled", 0.7, None),
@@ -144,7 +165,8 @@ class FunctionReport:
     fraction: the weighted share of parts right, in [0, 1]; parts: one PartResult each;
     mistakes: ids of the known mistakes the student's outputs match (best first);
     feedback: the text shown to the student; cases: what each case was (sizes, no values);
-    error: the first exception the function raised where none was expected, "Type: message", or None.
+    error: the first exception the function raised where none was expected, "Type: message", or None;
+    symptoms: symptoms.Symptom of the failing parts no named mistake explains (in the order of the parts).
     """
     name: str
     seed: int
@@ -155,6 +177,7 @@ class FunctionReport:
     cases: list = field(default_factory=list)
     error: str = None
     seconds: float = 0.0
+    symptoms: list = field(default_factory=list)
 
     @property
     def passed(self):
@@ -281,6 +304,11 @@ def match_mistakes(name, parts, runs, failing, stand_ins):
 
     runs: [(case, outcome, expected, tols)] of the student; failing: set of part names.
     """
+    return [mid for mid, _ in explaining_mistakes(name, parts, runs, failing, stand_ins)]
+
+
+def explaining_mistakes(name, parts, runs, failing, stand_ins):
+    """[(mistake id, set of the part names it explains)] of the known mistakes that match (best first)."""
     found = []
     for mistake in mistakes_for(name):
         evaluate = in_process(namespace_with(mistake))
@@ -295,9 +323,45 @@ def match_mistakes(name, parts, runs, failing, stand_ins):
                                             for (case, s, exp, tols), o in relevant):
                 explained.add(part.name)
         if explained and explained == wrong:
-            found.append((len(explained), mistake.id))
-    found.sort(key=lambda item: -item[0])
-    return [mid for _, mid in found]
+            found.append((mistake.id, explained))
+    found.sort(key=lambda item: -len(item[1]))
+    return found
+
+
+# --- diagnosis by symptom ---------------------------------------------------------------
+
+def _part_of(outputs, part):
+    """One part of a return value shaped like the reference's, or MISSING when its structure lacks it.
+
+    part.select: None (the whole value), a position in the returned tuple, or a tuple of positions
+    and dict keys (a nested part such as (1, "Wx")).
+    """
+    if part.select is None:
+        return outputs
+    value = outputs
+    for key in (part.select if isinstance(part.select, tuple) else (part.select,)):
+        if isinstance(key, int) and type(value) is tuple and 0 <= key < len(value):
+            value = value[key]
+        elif isinstance(key, str) and type(value) is dict and key in value:
+            value = value[key]
+        else:
+            return MISSING
+    return value
+
+
+def diagnose_symptoms(name, parts, runs, wrong_at, diagnosed):
+    """symptoms.Symptom of the parts named in `diagnosed` (see symptoms.py).
+
+    runs: [(case, outcome, expected, tols)]; wrong_at: {part name: indices of the cases where it fails}.
+    """
+    value_parts = [p for p in parts if p.select not in CONDITIONAL]
+    output_runs = [(case, outcome, exp, tols) for case, outcome, exp, tols in runs if not case.expect_error]
+    case_runs = [CaseRun(case, None if outcome.error_type else outcome.outputs, exp, tols)
+                 for case, outcome, exp, tols in output_runs]
+    views = [PartView(p.name, p.select, lambda out, p=p: _part_of(out, p), lambda tols, p=p: _within(tols, p),
+                      tuple(case.index not in wrong_at.get(p.name, ()) for case, _, _, _ in output_runs))
+             for p in value_parts]
+    return diagnose_parts(name, [v for v in views if v.name in diagnosed], views, case_runs)
 
 
 # --- the whole function ---------------------------------------------------------------
@@ -314,13 +378,14 @@ def grade_function(name, evaluate, seed, diagnose=True):
         expected, tols = _reference_run(name, case)
         runs.append((case, evaluate(name, case.args, stand_ins), expected, tols))
     parts = PARTS[name]
-    first_problem, failing_cases = {}, {}
+    first_problem, failing_cases, wrong_at = {}, {}, {}
     for part in parts:
         problems = [(case, m) for case, outcome, exp, tols in runs if _relevant(part, case)
                     for m in [check_part(name, part, case, outcome, exp, tols)] if m]
         if problems:
             first_problem[part.name] = problems[0]
             failing_cases.update((case.index, case) for case, _ in problems)
+            wrong_at[part.name] = {case.index for case, _ in problems}
     any_output = any(p.name not in first_problem for p in parts if p.select not in CONDITIONAL)
     results = []
     for part in parts:
@@ -335,7 +400,10 @@ def grade_function(name, evaluate, seed, diagnose=True):
     stub = errors and all(o.error_type == "NotImplementedError" for _, o, _, _ in runs)
     failing = set(first_problem)
     if diagnose and failing and not stub:
-        report.mistakes = match_mistakes(name, parts, runs, failing, stand_ins)
+        found = explaining_mistakes(name, parts, runs, failing, stand_ins)
+        report.mistakes = [mid for mid, _ in found]
+        explained = set().union(*(parts_ for _, parts_ in found))
+        report.symptoms = diagnose_symptoms(name, parts, runs, wrong_at, failing - explained)
     smallest = min(failing_cases.values(), key=_case_size, default=None)
     report.feedback = feedback_text(report, first_problem, stub, smallest)
     report.seconds = time.perf_counter() - start
@@ -354,8 +422,37 @@ def _mark(result, first_problem):
     return "wrong" if result.name in first_problem else "-"
 
 
+def _joined(names):
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def symptom_lines(found):
+    """The feedback lines of symptoms: parts with the same symptom together, swapped pairs as one."""
+    groups, done = {}, set()
+    by_part = {s.part: s for s in found}
+    for s in found:
+        if s.part in done:
+            continue
+        other = s.id.split(":", 1)[1] if s.id.startswith("holds:") else None
+        mirror = by_part.get(other)
+        if mirror is not None and mirror.id == f"holds:{s.part}":
+            done |= {s.part, other}
+            groups[("swapped", s.part)] = ([s.part, other], "swapped (each holds the other's reference value) "
+                                           "on every case", s.hint)
+            continue
+        done.add(s.part)
+        key = (s.id, s.says, s.hint)
+        groups.setdefault(key, ([], s.says, s.hint))[0].append(s.part)
+    lines = []
+    for parts, says, hint in groups.values():
+        lines.append(f"  What the values show: your {_joined(parts)} {'is' if len(parts) == 1 else 'are'} {says}.")
+        first = hint.split(" ", 1)[0]
+        lines.append(f"    Hint: {hint if '_' in first or first[:1].isupper() else hint[0].upper() + hint[1:]}")
+    return lines
+
+
 def feedback_text(report, first_problem, stub=False, reproduce=None):
-    """The text for the student: score, parts, named mistakes, what differs, how to reproduce.
+    """The text for the student: score, parts, named mistakes, symptoms, what differs, how to reproduce.
 
     first_problem: part name -> (case, Mismatch); reproduce: the Case to point at, or None.
     """
@@ -374,6 +471,7 @@ def feedback_text(report, first_problem, stub=False, reproduce=None):
         m = by_id(mid)
         lines.append(f"  Looks like a known mistake: {m.title} [{mid}]")
         lines.append(f"    Hint: {m.hint}")
+    lines += symptom_lines(report.symptoms)
     shown = set()
     for r in report.parts:
         if r.passed or r.name not in first_problem:
