@@ -417,7 +417,7 @@ def check_sandbox(course, allow_unsandboxed=False):
 
 
 def grade_class(course, assignment, workers=2, students=None, force=False, timeout=None, seed=None,
-                progress=True, batch_size=None, allow_unsandboxed=False):
+                progress=True, batch_size=None, allow_unsandboxed=False, scheduler=None):
     """Autograde every submission of `assignment` (or only `students`), `workers` at a time.
 
     Returns a list of GradeResult in student order. The real gradebook is
@@ -448,19 +448,30 @@ def grade_class(course, assignment, workers=2, students=None, force=False, timeo
             todo.append(s)
 
     names = course.submitted_names()
+    client = None
+    if scheduler:                        # a Dask cluster (autograder/cluster.py): one task per batch
+        from autograder import cluster
+        client = cluster.client_for(scheduler, workers)
+        workers = cluster.worker_count(client)
     batches = batches_of(todo, workers, names, batch_size)
-    with tempfile.TemporaryDirectory(prefix="ag-") as workdir:   # short path: IPC socket names are limited
+    with tempfile.TemporaryDirectory(prefix="ag-") as workdir, \
+            ThreadPoolExecutor(max_workers=workers) as pool:   # short path: IPC socket names are limited
         snapshot = snapshot_gradebook(course.db_path, Path(workdir) / "snapshot.db")
-        with ThreadPoolExecutor(max_workers=workers) as pool:
+        if client is not None:
+            finished = cluster.run_batches(client, course, assignment, batches, snapshot, workdir, names, timeout,
+                                           seed, allow_unsandboxed)
+        else:
             # the workers start before this process imports nbgrader (and tqdm): those imports run while they do
             futures = [pool.submit(autograde_batch, course, assignment, b, snapshot, workdir, names, timeout, seed,
                                    allow_unsandboxed) for b in batches]
+            finished = (future.result() for future in as_completed(futures))
+        try:
             from nbgrader.api import Gradebook
             from tqdm import tqdm
             with Gradebook(course.db_url) as gb, \
                     tqdm(total=len(todo), desc=f"grading {assignment}", unit="student", disable=not progress) as bar:
-                for future in as_completed(futures):
-                    for run in future.result():
+                for batch_runs in finished:
+                    for run in batch_runs:
                         # merge even after a failure: plain nbgrader also keeps the (zero) submission it created
                         merged = merge_submission(f"sqlite:///{run.private_db}", gb, assignment, run.student)
                         if run.ok and merged:
@@ -470,6 +481,12 @@ def grade_class(course, assignment, workers=2, students=None, force=False, timeo
                             bar.write(f"{run.student}: grading failed\n{run.message}")
                         bar.set_postfix_str(run.student)
                         bar.update()
+        finally:
+            if client is not None:
+                local = getattr(client, "cluster", None) if scheduler == "local" else None
+                client.close()
+                if local is not None:
+                    local.close()
 
     from nbgrader.api import Gradebook, MissingEntry
     with Gradebook(course.db_url) as gb:
@@ -502,7 +519,8 @@ def cmd_grade(args):
     course = Course(args.course)
     results = grade_class(course, args.assignment, workers=args.workers, students=args.student,
                           force=args.force, timeout=args.timeout, seed=args.seed, progress=not args.quiet,
-                          batch_size=args.batch_size, allow_unsandboxed=args.allow_unsandboxed)
+                          batch_size=args.batch_size, allow_unsandboxed=args.allow_unsandboxed,
+                          scheduler=args.scheduler)
     from autograder import report   # after grading: it imports nbgrader (see grade_class)
     print_grade_table(args.assignment, results, report.named_mistakes(course.root, args.assignment))
     banner = report.format_unsandboxed(args.assignment, report.unsandboxed(course.root, args.assignment))
@@ -632,6 +650,9 @@ def build_parser():
     g.add_argument("--allow-unsandboxed", action="store_true",
                    help="grade even without a working sandbox (trusted code only: submissions then run with "
                         "your rights); every result is marked UNSANDBOXED")
+    g.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                   help="grade on a Dask cluster: a scheduler address (tcp://host:8786) or 'local' (a local "
+                        "cluster of --workers processes); needs the `cluster` extra (autograder/cluster.py)")
     g.add_argument("--batch-size", type=int, default=None,
                    help="students per nbgrader process, as a work queue (default: one batch per worker, round-robin)")
     add_timeout(g)
