@@ -222,8 +222,13 @@ def _sandbox_mode():
 def _pick_notebooks(submission, expected):
     """{expected name: submitted path} and notes. A single notebook submitted under another name is taken
     for the one notebook of a one-notebook assignment (Gradescope keeps the uploaded file's name)."""
-    found = sorted(p for p in Path(submission).rglob("*.ipynb")
-                   if ".ipynb_checkpoints" not in p.parts and p.is_file() and not p.is_symlink())
+    found = []
+    for top, dirs, files in os.walk(submission):            # never follows a linked folder
+        dirs[:] = sorted(d for d in dirs if d != ".ipynb_checkpoints")
+        for name in sorted(files):
+            path = Path(top) / name
+            if name.endswith(".ipynb") and stat.S_ISREG(path.lstat().st_mode):   # no link, pipe or device
+                found.append(path)
     chosen, notes = {}, []
     for name in expected:
         match = [p for p in found if p.name == name]

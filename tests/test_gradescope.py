@@ -280,3 +280,19 @@ def test_results_json_from_a_record():
     assert tests["g"]["score"] == 0 and "missing" in tests["g"]["output"]
     assert data["score"] == 1.5
     assert [t["visibility"] for t in data["tests"]] == ["visible", "after_published", "visible"]
+
+
+def test_links_in_the_upload_are_never_taken(tmp_path):
+    """A notebook that is a link (to a file only the grader may read) or inside a linked folder is ignored."""
+    secret = tmp_path / "secret"
+    (secret / "inner").mkdir(parents=True)
+    (secret / "inner" / f"{ASSIGNMENT}.ipynb").write_text("{}")
+    upload = tmp_path / "submission"
+    (upload / "folder").mkdir(parents=True)
+    os.symlink(secret / "inner" / f"{ASSIGNMENT}.ipynb", upload / f"{ASSIGNMENT}.ipynb")
+    os.symlink(secret, upload / "linked")
+    chosen, notes = gradescope._pick_notebooks(upload, [f"{ASSIGNMENT}.ipynb"])
+    assert chosen == {} and any("was not found" in n for n in notes)
+    (upload / "folder" / "mine.ipynb").write_text("{}")
+    chosen, notes = gradescope._pick_notebooks(upload, [f"{ASSIGNMENT}.ipynb"])
+    assert chosen == {f"{ASSIGNMENT}.ipynb": upload / "folder" / "mine.ipynb"}
