@@ -476,6 +476,8 @@ def grade_class(course, assignment, workers=2, students=None, force=False, timeo
                         merged = merge_submission(f"sqlite:///{run.private_db}", gb, assignment, run.student)
                         if run.ok and merged:
                             results[run.student] = GradeResult(run.student, "graded")
+                            bar.write(f"{run.student}: graded ({bar.n + 1}/{len(todo)})", file=sys.stdout)
+                            sys.stdout.flush()      # as it happens: each line means "in the gradebook"
                         else:
                             results[run.student] = GradeResult(run.student, "FAILED", message=run.message)
                             bar.write(f"{run.student}: grading failed\n{run.message}")
@@ -629,6 +631,11 @@ def cmd_gradescope(args):
     return 0
 
 
+def cmd_sandbox_check(args):
+    from autograder import sandbox_check
+    return sandbox_check.main(Course(args.course).root)
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__.split("\n")[0])
     parser.add_argument("--course", default=str(DEFAULT_COURSE), help="the nbgrader course folder (default: %(default)s)")
@@ -679,6 +686,10 @@ def build_parser():
     gs.add_argument("assignment")
     gs.add_argument("--out", help="where to write the zip (default: <course>/gradescope/<assignment>.zip)")
     gs.set_defaults(func=cmd_gradescope)
+
+    c = sub.add_parser("sandbox-check", help="whether grading runs sandboxed here, and the limits a grading "
+                                             "kernel really gets (measured inside one)")
+    c.set_defaults(func=cmd_sandbox_check)
 
     d = sub.add_parser("demo", help="generate, sample submissions, grade, feedback, report: the whole cycle")
     d.add_argument("assignment", nargs="*", help="default: every assignment")

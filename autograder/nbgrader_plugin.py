@@ -12,7 +12,8 @@ submitted notebook it
    `raises-exception`, ...) are ignored: test cells are never run in the
    kernel at all, every other code cell always is;
 2. grades every graded function F whose answer cell (grade_id F) is in the
-   notebook with grading.grade_function(F, RemoteEvaluator, seed), in this
+   notebook, in the course's order whatever the cells' (`grading_order`: building
+   blocks first), with grading.grade_function(F, RemoteEvaluator, seed), in this
    process: the kernel only computes the student's outputs on inputs chosen
    here (remote.py). A kernel that dies or hangs while F runs costs F only:
    the kernel is restarted and the notebook's cells are run again before the
@@ -39,6 +40,7 @@ The results file (one per student and assignment; notebooks merged):
      "notebooks": {"01_unrolling": {
          "graded_at": "2026-11-25T20:30:00+00:00", "seed": 123, "sandboxed": false,
          "kernel_restarts": 0, "notes": [],
+         "grading_order": ["rnn_step_forward", "rnn_forward"],   # the course's order (grading_order)
          "functions": {"rnn_forward": {"fraction": 0.7, "error": null, "seconds": 0.4,
                                        "parts": [{"name": "h", "weight": 0.6, "passed": true,
                                                   "message": ""}, ...],
@@ -79,11 +81,16 @@ MAX_RESTARTS = 3
 
 
 def autograde_preprocessors():
-    """nbgrader's autograde pipeline with its Execute replaced by GradeOutsideKernel."""
+    """nbgrader's autograde pipeline with its Execute replaced by GradeOutsideKernel, followed by
+    SanitizeOutputs (autograded notebooks, shown by formgrader, keep no active content)."""
+    from .sanitize import SanitizeOutputs
     default = Autograde.class_traits()["autograde_preprocessors"].default()
     if Execute not in default:
         raise RuntimeError(f"nbgrader's autograde pipeline has no Execute step to replace: {default}")
-    return [GradeOutsideKernel if p is Execute else p for p in default]
+    out = []
+    for p in default:
+        out += [GradeOutsideKernel, SanitizeOutputs] if p is Execute else [p]
+    return out
 
 
 class DeduplicateGradedCells(DeduplicateIds):
@@ -232,6 +239,34 @@ def graded_functions():
     return tuple(GRADED)
 
 
+def grading_order(names):
+    """`names` (graded functions answered in a notebook) in the order they are graded: the course's, never
+    the cells'. Every function comes after the building blocks the reference stands in for while it is
+    checked (grading.STAND_INS), then in course order (cases.GRADED). So a stand-in's answers, which the
+    student's code sees, are only ever answers of functions already graded: none can be collected and
+    replayed for a function graded later.
+    """
+    from .grading import STAND_INS
+    course = {f: i for i, f in enumerate(graded_functions())}
+    todo = sorted(dict.fromkeys(names), key=lambda f: course.get(f, len(course)))
+    done, order = set(), []
+
+    def visit(f, path=()):
+        if f in done:
+            return
+        if f in path:
+            raise RuntimeError(f"grading.STAND_INS has a cycle: {' -> '.join(path + (f,))}")
+        for block in sorted(STAND_INS.get(f, ()), key=lambda g: course.get(g, len(course))):
+            if block in todo:
+                visit(block, path + (f,))
+        done.add(f)
+        order.append(f)
+
+    for f in todo:
+        visit(f)
+    return order
+
+
 def grade_id_of(cell):
     return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
 
@@ -346,9 +381,10 @@ class GradeOutsideKernel(Execute):
             self.log.warning("%s", self._status.detail)
         self._runtime_dir = kernels.make_runtime_dir()
         functions = graded_functions()
-        answers = list(dict.fromkeys(grade_id_of(c) for c in nb.cells
-                                     if c.cell_type == "code" and utils.is_solution(c) and not utils.is_grade(c)
-                                     and grade_id_of(c) in functions))
+        answers = grading_order(grade_id_of(c) for c in nb.cells       # the course's order, not the cells'
+                                if c.cell_type == "code" and utils.is_solution(c) and not utils.is_grade(c)
+                                and grade_id_of(c) in functions)
+        self._grading_order = answers
         tests = {i: function_of_test(grade_id_of(c), functions) for i, c in enumerate(nb.cells)
                  if c.cell_type == "code" and utils.is_grade(c) and not utils.is_solution(c)}
         seed = run_seed(self.seed)
@@ -468,7 +504,12 @@ class GradeOutsideKernel(Execute):
         """grade_function for every answered graded function, in this process; a dead kernel is replaced."""
         from .grading import grade_function
         from .remote import KernelSession, RemoteEvaluator
-        session = KernelSession(self.km, startup_timeout=self.startup_timeout)
+        try:
+            session = KernelSession(self.km, startup_timeout=self.startup_timeout)
+        except RuntimeError as e:   # still busy with a cell that ignored its interrupt, then stopped, or dead
+            notes.append(f"kernel restarted before grading: it did not answer ({e}; {self._death_reason()})")
+            self._fresh_kernel(code_cells, notes)
+            session = KernelSession(self.km, startup_timeout=self.startup_timeout)
         evaluator = RemoteEvaluator(session, call_timeout=self.call_timeout)
         try:
             for name in answers:
@@ -572,6 +613,12 @@ class GradeOutsideKernel(Execute):
         status = getattr(self, "_status", None)
         return bool(status is not None and status.sandboxed)
 
+    def _limits_in_force(self):
+        """{limit: {"value", "enforced_by"}} as they applied to this notebook's kernels (autograder/usage.py)."""
+        from .limits import Limits
+        from .usage import limits_in_force
+        return limits_in_force(Limits.from_dict(self.limits), self._sandboxed())
+
     def _save_results(self, resources, seed, reports, failures, test_cells, notes):
         info = (resources or {}).get("nbgrader", {})
         assignment, student, notebook = info.get("assignment"), info.get("student"), info.get("notebook")
@@ -597,7 +644,8 @@ class GradeOutsideKernel(Execute):
             "seed": seed, "sandboxed": self._sandboxed(), "kernel_restarts": self.restarts,
             "unsandboxed": None if self._sandboxed() else getattr(self, "_status", None) and self._status.detail,
             "notes": notes, "functions": functions, "test_cells": test_cells,
-            "timing": getattr(self, "_timing", None)}
+            "grading_order": list(getattr(self, "_grading_order", ())),
+            "limits_in_force": self._limits_in_force(), "timing": getattr(self, "_timing", None)}
         handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{student}.", suffix=".json")
         with os.fdopen(handle, "w") as f:
             json.dump(data, f, indent=1, sort_keys=True)

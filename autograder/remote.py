@@ -499,7 +499,11 @@ class KernelSession:
         self.kc = km.blocking_client()
         self.kc.start_channels()
         heal_channels(self.kc)                     # arm: oversized messages must not leave the grader deaf
-        self.kc.wait_for_ready(timeout=startup_timeout)
+        try:
+            self.kc.wait_for_ready(timeout=startup_timeout)
+        except BaseException:
+            self.kc.stop_channels()
+            raise
 
     def is_alive(self):
         return bool(_blocking(self.km.is_alive()))

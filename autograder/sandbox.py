@@ -25,8 +25,10 @@ Inside the sandbox (Linux, bubblewrap; Debian package `bubblewrap`):
   cannot starve another; otherwise as the grader's own user in a user namespace;
 - environment: cleared, then a few variables set (HOME=/tmp, one BLAS thread).
 
-The supervisor enforces what rlimits cannot: the notebook's wall-clock limit,
-the memory of the whole process tree, and a size cap on the connection folder.
+The supervisor enforces what rlimits cannot (autograder/usage.py measures): the
+notebook's wall-clock limit, the memory of the whole process tree (resident,
+memfds, the sandbox's tmpfs pages), its CPU time over every restart of the
+notebook's kernel, and a size cap on the connection folder and its subfolders.
 It records how the kernel ended in `<runtime_dir>.sandbox.json`
 (`read_outcome`), which `limits.explain` turns into plain words.
 
@@ -55,8 +57,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from autograder.kernel_view import ETC, SYSTEM_DIRS, USR_SHARE, KernelView, kernel_view
-from autograder.limits import (MiB, REASON_EXITED, REASON_MEMORY, REASON_RUNTIME_FILES, REASON_START,
-                               REASON_TIME, Limits)
+from autograder import usage
+from autograder.limits import (MiB, REASON_CPU, REASON_EXITED, REASON_MEMORY, REASON_RUNTIME_FILES,
+                               REASON_START, REASON_TIME, Limits)
 
 log = logging.getLogger(__name__)
 
@@ -195,7 +198,7 @@ def outcome_path(runtime_dir):
 def side_files(runtime_dir):
     """Every file the supervisor keeps beside `runtime_dir` (outside the sandbox), for clean-up."""
     base = str(Path(runtime_dir).resolve())
-    return [Path(base + suffix) for suffix in (".sandbox.json", ".paths.pth")]
+    return [Path(base + suffix) for suffix in (".sandbox.json", ".paths.pth", ".cpu", ".cpu.tmp")]
 
 
 def _view_from_config(config):
@@ -442,24 +445,6 @@ def _tree(pid):
         return []
 
 
-def _tree_rss(processes):
-    import psutil
-    total = 0
-    for p in processes:
-        with contextlib.suppress(psutil.Error):
-            total += p.memory_info().rss
-    return total
-
-
-def _folder_bytes(path):
-    total = 0
-    with contextlib.suppress(OSError):
-        for entry in os.scandir(path):
-            with contextlib.suppress(OSError):
-                total += entry.stat(follow_symlinks=False).st_size + 512
-    return total
-
-
 def _kill_tree(proc):
     """SIGKILL the process we started and everything below it (and, unsandboxed, its session)."""
     import psutil
@@ -496,7 +481,11 @@ def run(config, kernel_argv):
     workdir, runtime_dir = config["workdir"], config["runtime_dir"]
     outcome_path(runtime_dir).unlink(missing_ok=True)
     outcome = {"reason": REASON_EXITED, "returncode": None, "elapsed": 0.0, "sandboxed": config["sandboxed"],
-               "limits": limits.to_dict(), "detail": "", "leftover_processes": 0}
+               "limits": limits.to_dict(), "detail": "", "leftover_processes": 0,
+               "in_force": usage.limits_in_force(limits, config["sandboxed"])}
+    ledger = usage.CpuLedger(runtime_dir)          # CPU of this notebook's earlier kernels (restarts)
+    tmpfs = (*usage.TMPFS_IN_SANDBOX, workdir) if config["sandboxed"] else ()
+    cpu_now = recorded = 0.0
     # SIGTERM (the grader stopping the kernel, or dying) must take the kernel along: see `finally` below.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     _tie_to_parent()
@@ -527,14 +516,25 @@ def run(config, kernel_argv):
             _write_outcome(runtime_dir, outcome)
             return 127
         try:
+            import psutil
+            try:
+                root = [psutil.Process(proc.pid)]
+            except psutil.Error:        # it has already ended
+                root = []
             while proc.poll() is None:
                 elapsed = time.monotonic() - start
+                processes = [*root, *_tree(proc.pid)]
+                cpu_now = max(cpu_now, usage.cpu_seconds(processes))
+                if cpu_now - recorded >= 0.05:        # a restart kills this supervisor: keep the ledger current
+                    ledger.record(recorded := cpu_now)
                 reason = None
                 if elapsed > limits.notebook_seconds:
                     reason = REASON_TIME
-                elif _tree_rss(_tree(proc.pid)) > limits.memory_mb * MiB:
+                elif ledger.before + cpu_now > limits.cpu_seconds:
+                    reason = REASON_CPU
+                elif usage.memory_bytes(processes, tmpfs) > limits.memory_mb * MiB:
                     reason = REASON_MEMORY
-                elif _folder_bytes(runtime_dir) > limits.runtime_kb * 1024:
+                elif usage.folder_bytes(runtime_dir) > limits.runtime_kb * 1024:
                     reason = REASON_RUNTIME_FILES
                 if reason:
                     outcome["reason"] = reason
@@ -551,6 +551,9 @@ def run(config, kernel_argv):
                     p.kill()
             if uid is not None:
                 outcome["leftover_processes"] = _kill_uid(uid)
+            import resource        # every process of the tree that was waited for, down to the last one
+            reaped = resource.getrusage(resource.RUSAGE_CHILDREN)
+            outcome["cpu_seconds"] = round(ledger.record(max(cpu_now, reaped.ru_utime + reaped.ru_stime)), 2)
         outcome["returncode"] = proc.returncode
         outcome["elapsed"] = round(time.monotonic() - start, 2)
         if proc.returncode == 90 and config["sandboxed"] and outcome["reason"] == REASON_EXITED:

@@ -11,7 +11,7 @@ import os
 
 try:
     from autograder.nbgrader_plugin import autograde_preprocessors, install_autograde, sanitize_preprocessors
-    from autograder.report import FEEDBACK_PREPROCESSORS
+    from autograder.report import configure_feedback
 except ImportError as missing:
     # nbgrader logs an error in a config file and goes on with its defaults: stock autograde would then run
     # student code in its own kernel, unsandboxed. SystemExit is the one thing it does not swallow.
@@ -35,8 +35,9 @@ c.GradeOutsideKernel.sandbox = True
 # nbgrader autograde refuses the run before it copies or runs anything when grading would be unsafe.
 install_autograde()
 
-# Plain `nbgrader generate_feedback` also leaves hidden test code out of the feedback (nbgrader #917).
-c.GenerateFeedback.preprocessors = list(FEEDBACK_PREPROCESSORS)
+# Plain `nbgrader generate_feedback` also leaves hidden test code out of the feedback (nbgrader #917), renders
+# student output inert (nh3) and forbids scripts in the page (Content-Security-Policy).
+configure_feedback(c)
 
 # --- Self-study edition of notebook 07 (issue 14) ----------------------------------------------
 # Off for graded releases: the model answers of the written questions stay out of the release.

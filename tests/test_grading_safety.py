@@ -333,3 +333,106 @@ def test_untrusted_output_is_bounded_in_bytes_while_it_arrives(tmp_path):
     assert len(error["evalue"]) < outputs.MAX_TRACEBACK_BYTES and "message cut" in error["evalue"]
     notes = ph.results(course, "flood")["notebooks"][A]["notes"]
     assert any("of output was not kept" in n for n in notes), notes
+
+
+# ----------------------------------------------------------------------------- class 7: inert feedback
+
+PAYLOADS = '''from IPython.display import HTML, Javascript, SVG, display
+display(HTML('<img src=x onerror="document.title=\\'pwned-onerror\\'"><script>document.title="pwned-script"</script>'
+             '<b>bold stays</b><a href="javascript:document.title=\\'pwned-link\\'">link</a>'))
+display(Javascript('document.title = "pwned-javascript"'))
+display(SVG('<svg xmlns="http://www.w3.org/2000/svg"><script>document.title="pwned-svg"</script></svg>'))
+'''
+MARKDOWN = ('Written answer, **markdown stays**.\n\n<script>document.title="pwned-markdown"</script>\n'
+            '<iframe src="javascript:parent.document.title=\'pwned-iframe\'"></iframe>')
+
+
+@pytest.fixture(scope="module")
+def feedback_course(tmp_path_factory):
+    from nbformat.v4 import new_markdown_cell
+    course = ph.make_course(tmp_path_factory.mktemp("inert") / "course")
+    assert ph.nbgrader(course, "generate_assignment", A).returncode == 0
+    ph.make_submission(course, "mallory", {name: ph.answer_source(name) for name in ph.FUNCTIONS},
+                       edit=lambda nb: nb.cells.extend([new_code_cell(PAYLOADS), new_markdown_cell(MARKDOWN)]))
+    env = dict(os.environ, AUTOGRADER_SEED="20261125")
+    graded = subprocess.run([sys.executable, "-m", "autograder", "--course", str(course), "grade", A, "--quiet"],
+                            capture_output=True, text=True, env=env, timeout=1800)
+    assert graded.returncode == 0, graded.stdout + graded.stderr[-3000:]
+    ours = subprocess.run([sys.executable, "-m", "autograder", "--course", str(course), "feedback", A],
+                          capture_output=True, text=True, env=env, timeout=1800)
+    assert ours.returncode == 0, ours.stdout + ours.stderr[-3000:]
+    ours_page = next((course / "feedback").glob(f"mallory/{A}/*.html")).read_text()
+    plain = ph.nbgrader(course, "generate_feedback", A, "--force")           # nbgrader's own command
+    assert plain.returncode == 0, plain.stderr[-3000:]
+    plain_page = next((course / "feedback").glob(f"mallory/{A}/*.html")).read_text()
+    return course, {"python -m autograder feedback": ours_page, "nbgrader generate_feedback": plain_page}
+
+
+def _active_content(page):
+    """What in a page could run code, parsed as a browser would (text shown escaped, such as the code
+    cells' sources, is not): student scripts, event-handler attributes, javascript: URLs, frames, objects."""
+    from html.parser import HTMLParser
+    found = []
+
+    class Parser(HTMLParser):
+        script = False
+
+        def handle_starttag(self, tag, attrs):
+            self.script = tag == "script"
+            if tag in ("iframe", "frame", "object", "embed"):
+                found.append(f"<{tag}>")
+            for name, value in attrs:
+                if name.startswith("on") or (value or "").strip().lower().startswith("javascript:"):
+                    found.append(f"<{tag} {name}={value!r}>")
+
+        def handle_endtag(self, tag):
+            self.script = False
+
+        def handle_data(self, data):
+            if self.script and "pwned" in data:
+                found.append(f"<script>{data[:80]}")
+    Parser().feed(page)
+    return found
+
+
+def test_autograded_notebooks_keep_no_active_content(feedback_course):
+    course, _ = feedback_course
+    nb = ph.autograded(course, "mallory")
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    mimes = {m for o in outputs for m in o.get("data", {})}
+    assert not mimes & {"application/javascript", "image/svg+xml", "text/javascript"}, mimes
+    text = json.dumps([o.get("data", {}) for o in outputs])       # code cells' sources are code, shown escaped
+    text += json.dumps([c.source for c in nb.cells if c.cell_type != "code"])
+    for bad in ("<script", "onerror", "javascript:", "<iframe"):
+        assert bad not in text.lower(), bad
+    assert "bold stays" in text and "markdown stays" in text
+    assert "widgets" not in nb.metadata
+
+
+@pytest.mark.parametrize("command", ["python -m autograder feedback", "nbgrader generate_feedback"])
+def test_feedback_pages_render_student_output_inert(feedback_course, command):
+    from autograder.sanitize import FEEDBACK_CSP, csp_of
+    page = feedback_course[1][command]
+    assert csp_of(page) == [FEEDBACK_CSP]
+    head = page[page.lower().index("<head>") + len("<head>"):].lstrip()
+    assert head.lower().startswith("<meta") and "content-security-policy" in head.split(">", 1)[0].lower()
+    assert "script-src" not in FEEDBACK_CSP and "default-src 'none'" in FEEDBACK_CSP   # no script of any origin
+    assert _active_content(page) == []
+    assert "<b>bold stays</b>" in page and "<strong>markdown stays</strong>" in page   # formatting is kept
+
+
+# ----------------------------------------------------------------------------- class 8: the course's order
+
+def test_grading_order_is_the_courses_building_blocks_first():
+    """Whatever the cells' order, every function is graded after the functions standing in for it
+    (tests/test_hostile_submissions.py grades a notebook that harvests stand-in answers)."""
+    from autograder.grading import STAND_INS
+    from autograder.nbgrader_plugin import grading_order
+    everything = list(STAND_INS)
+    for names in (everything[::-1], ["gradient_contributions", "rnn_forward", "rnn_step_backward",
+                                     "rnn_step_forward"], ["rnn_backward_chunked", "clip_grad_norm", "rnn_backward"]):
+        order = grading_order(names)
+        assert sorted(order) == sorted(set(names))
+        for f in order:
+            assert all(order.index(block) < order.index(f) for block in STAND_INS[f] if block in order), (f, order)
+    assert grading_order(["rnn_forward", "rnn_step_forward", "rnn_forward"]) == ["rnn_step_forward", "rnn_forward"]

@@ -25,7 +25,7 @@ import pytest
 from system_tools import needs_bubblewrap
 
 from autograder import sandbox
-from autograder.limits import REASON_MEMORY, REASON_RUNTIME_FILES, REASON_TIME, Limits, explain
+from autograder.limits import REASON_CPU, REASON_MEMORY, REASON_RUNTIME_FILES, REASON_TIME, Limits, explain
 from hostile.kernel_client import SandboxedKernel
 
 LINUX = sys.platform.startswith("linux")
@@ -299,6 +299,84 @@ def test_writing_into_the_connection_folder_kills_the_kernel(course):
     k.run(f"open({runtime + '/junk'!r}, 'wb').write(b'x' * 200000)\nimport time; time.sleep(30)", timeout=2)
     outcome = k.outcome_when_dead(timeout=20)
     assert outcome["reason"] == REASON_RUNTIME_FILES
+
+
+# Class 5 of issue 10: memory a polled RSS misses, subfolders of the connection folder, CPU over restarts
+
+MEMFDS = ("import os, time\nfds = []\nfor i in range(10):\n    fd = os.memfd_create(f'm{i}')\n"
+          "    for _ in range(60):\n        os.write(fd, b'x' * 1024**2)\n    fds.append(fd)\ntime.sleep(60)")
+TMPFS = ("import time\nfor folder in ('/tmp', '/dev/shm', '.'):\n    for i in range(3):\n"
+         "        with open(f'{folder}/fill{i}', 'wb') as f:\n            f.write(b'x' * 60 * 1024**2)\n"
+         "time.sleep(60)")
+
+
+@pytest.mark.parametrize("code", [MEMFDS, TMPFS], ids=["memfd", "tmpfs"])
+def test_memory_counts_memfds_and_tmpfs_pages_not_only_resident_memory(course, code):
+    # 600 MB of memfds (none mapped, each under file_mb) / 540 MB on /tmp, /dev/shm and the submission copy
+    k = short_kernel(course, memory_mb=300, notebook_seconds=90)
+    k.run(code, timeout=2)
+    outcome = k.outcome_when_dead(timeout=60)
+    assert outcome is not None and outcome["reason"] == REASON_MEMORY, outcome
+    assert "more than 300 MB" in explain(outcome)
+
+
+def test_a_subfolder_of_the_connection_folder_counts_too(course):
+    k = short_kernel(course, runtime_kb=64)
+    runtime = str(k.runtime_dir)
+    k.run(f"import os\nos.makedirs({runtime + '/a/b'!r})\nopen({runtime + '/a/b/junk'!r}, 'wb').write(b'x' * 200000)\n"
+          "import time; time.sleep(30)", timeout=2)
+    outcome = k.outcome_when_dead(timeout=20)
+    assert outcome is not None and outcome["reason"] == REASON_RUNTIME_FILES, outcome
+
+
+BURN = "import time\nwhile time.process_time() < {seconds}:\n    pass\nprint('burnt')"
+
+
+def test_cpu_time_counts_every_process_of_the_notebook(course):
+    # three children of 2.5 s each: every one under the per-process RLIMIT_CPU of 5 s, 7.5 s together
+    k = short_kernel(course, cpu_seconds=5, notebook_seconds=240)
+    k.run("import subprocess, sys\n"
+          f"ps = [subprocess.Popen([sys.executable, '-c', {BURN.format(seconds=2.5)!r}]) for _ in range(3)]\n"
+          "[p.wait() for p in ps]\nimport time; time.sleep(60)", timeout=2)
+    outcome = k.outcome_when_dead(timeout=200)
+    assert outcome is not None and outcome["reason"] == REASON_CPU, outcome
+    assert "CPU-time limit" in explain(outcome)
+
+
+def test_cpu_time_is_not_reset_by_restarting_the_kernel(course):
+    k = short_kernel(course, cpu_seconds=5, notebook_seconds=240)
+    assert "burnt" in k.run(BURN.format(seconds=3), timeout=120).stdout
+    k.km.restart_kernel(now=True)           # what the grader does after a kernel died
+    k.kc.wait_for_ready(timeout=60)
+    k.run(BURN.format(seconds=4), timeout=1)
+    outcome = k.outcome_when_dead(timeout=120)
+    assert outcome is not None and outcome["reason"] == REASON_CPU, outcome
+    assert outcome["cpu_seconds"] >= 5
+
+
+def test_the_outcome_says_which_limits_were_in_force(course):
+    k = short_kernel(course)
+    k.run("import os; os._exit(0)", timeout=1)
+    outcome = k.outcome_when_dead(timeout=20)
+    in_force = outcome["in_force"]
+    assert set(in_force) == set(Limits().to_dict())
+    assert "memfd" in in_force["memory_mb"]["enforced_by"] and "tmpfs" in in_force["tmp_mb"]["enforced_by"]
+
+
+def test_sandbox_check_prints_the_limits_a_kernel_really_gets(tmp_path):
+    root = tmp_path / "course"
+    root.mkdir()
+    (root / "nbgrader_config.py").write_text("c = get_config()\n"
+                                             "c.GradeOutsideKernel.limits = {'tmp_mb': 96, 'file_mb': 16}\n")
+    run = subprocess.run([sys.executable, "-m", "autograder", "--course", str(root), "sandbox-check"],
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout + run.stderr[-3000:]
+    rows = {line.split()[0]: line.split()[1:3] for line in run.stdout.splitlines()[1:] if line[:1].islower()}
+    assert run.stdout.startswith("SANDBOXED")
+    assert rows["tmp_mb"] == ["96", "96"] and rows["workdir_mb"] == ["256", "256"], run.stdout
+    assert rows["file_mb"] == ["16", "16"] and rows["address_space_mb"] == ["4096", "4096"], run.stdout
+    assert "memfds" in run.stdout and "grader packages importable in the kernel: none" in run.stdout
+    assert "PROBLEM" not in run.stdout
 
 
 # ---------------------------------------------------------------------------

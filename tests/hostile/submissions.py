@@ -175,6 +175,38 @@ def gradient_contributions(dh, cache):
 '''
 
 
+# Class 8: rnn_forward's cell placed before rnn_step_forward's. The honest rnn_forward keeps every answer of
+# its rnn_step_forward stand-in (the reference's); rnn_step_forward replays them and has nothing else. Graded in
+# the cells' order, the stand-in's answers would be collected before rnn_step_forward is graded.
+HARVEST_FORWARD = '''import numpy as np
+HARVEST = {}
+def _key(*arrays):
+    return b"|".join(np.ascontiguousarray(a, dtype=float).tobytes() for a in arrays)
+def rnn_forward(x, h0, Wx, Wh, b):
+    N, T, _ = x.shape
+    h, h_prev = np.empty((N, T, h0.shape[1])), h0
+    for t in range(T):
+        args = (x[:, t], h_prev, Wx, Wh, b)
+        HARVEST[_key(*args)] = answer = rnn_step_forward(*args)
+        h_prev = h[:, t] = answer[0]
+    return h, (x, h0, Wx, Wh, h)
+'''
+HARVEST_STEP = '''def rnn_step_forward(x_t, h_prev, Wx, Wh, b):
+    return HARVEST[_key(x_t, h_prev, Wx, Wh, b)]
+'''
+
+
+def harvest_stand_ins(nb, ctx, folder):
+    """rnn_forward's answer cell (harvesting) moved before rnn_step_forward's (replaying)."""
+    def cell(grade_id):
+        return next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+    forward, step = cell("rnn_forward"), cell("rnn_step_forward")
+    forward.source, step.source = HARVEST_FORWARD, HARVEST_STEP
+    nb.cells.remove(forward)
+    nb.cells.insert(nb.cells.index(step), forward)
+    return nb
+
+
 def tag_and_edit_tests(nb, ctx, folder):
     for cell in nb.cells:
         meta = cell.metadata.get("nbgrader", {})
@@ -296,6 +328,7 @@ HOSTILE = [
             words=None),
     Hostile("stand_in_work", ("rnn_step_forward",), replace_answer("gradient_contributions", STAND_IN_WORK),
             words=None),
+    Hostile("harvest_stand_ins", ("rnn_forward",), harvest_stand_ins, words=None),
     Hostile("tags_and_test_edits", ("rnn_step_forward",), tag_and_edit_tests, words=None),
     Hostile("duplicated_split_cells", ("rnn_step_forward",), duplicate_and_split, words=None),
     Hostile("deleted_cells", ("rnn_step_forward",), delete_cells, words=None),
