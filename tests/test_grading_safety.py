@@ -7,6 +7,7 @@ test_sandbox.py and test_hostile_submissions.py.
 """
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -174,6 +175,8 @@ def test_a_config_that_cannot_load_the_autograder_stops_nbgrader(closed_course):
     """nbgrader goes on with its defaults after an error in a config file: stock autograde would run the
     student's code unsandboxed. The course config stops nbgrader instead."""
     course, canary, tmp = closed_course
+    canary.unlink(missing_ok=True)                                   # the opt-in test above ran alice's code
+    shutil.rmtree(course / "autograded" / "alice", ignore_errors=True)
     code = ("import sys; sys.modules['autograder'] = None\n"          # as if the course were not installed
             "from nbgrader.apps.nbgraderapp import main\n"
             f"sys.argv = ['nbgrader', 'autograde', {A!r}]\nmain()")
