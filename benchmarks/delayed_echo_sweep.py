@@ -4,7 +4,7 @@
 Trains the tanh RNN of bpttlab.delayed_echo (H = 32, batch 32, Adam 3e-3, no
 clipping, one update per chunk of k steps) with the reference functions, for
 each delay L, truncation k and seed below, and writes the final accuracies
-(fresh streams, chance 0.5) to bpttlab/data/delayed_echo_sweep.json with the
+(fresh streams, chance 0.5) to toolbox/bpttlab/data/delayed_echo_sweep.json with the
 settings used. The notebook runs a short live version of the same code.
 
 usage: python benchmarks/delayed_echo_sweep.py   (about 2-3 minutes on 2 cores)
@@ -17,7 +17,7 @@ from bpttlab import delayed_echo
 from solutions import rnn_backward_chunked, rnn_forward
 
 ROOT = Path(__file__).resolve().parents[1]
-OUT = ROOT / "bpttlab" / "data" / "delayed_echo_sweep.json"
+OUT = ROOT / "toolbox" / "bpttlab" / "data" / "delayed_echo_sweep.json"
 SETTINGS = {"H": 32, "N": 32, "lr": 3e-3, "updates": 6000, "chunks_per_update": 1, "clipping": None}
 SEEDS = (0, 1, 2)
 DELAYS = {8: (4, 6, 7, 8, 9, 16), 12: (6, 9, 11, 12, 13, 24)}
