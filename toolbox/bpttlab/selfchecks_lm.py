@@ -8,7 +8,7 @@ hand, invariances of the softmax, and the gradient against numerical_gradient
 """
 import numpy as np
 
-from .checking import expect_close, expect_shape, passed
+from .checking import expect_close, expect_shape, passed, self_check
 from .gradcheck_tools import check_gradient
 
 
@@ -27,6 +27,7 @@ def _call(temporal_softmax_loss, scores, y):
     return float(loss), dscores
 
 
+@self_check
 def check_temporal_softmax_loss(temporal_softmax_loss, numerical_gradient, seed=0):
     """Self-check of temporal_softmax_loss(scores (N, T, V), y (N, T)) -> (loss, dscores (N, T, V)).
 
