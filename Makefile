@@ -36,8 +36,10 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml toolbox/pyproject.toml
 	$(BIN)/pip install --quiet -e ./toolbox -e .
 	@touch $@
 
+# The test extras: pytest, the PyTorch oracle (on 3.11 only: see pyproject.toml), Playwright.
+TEST_EXTRAS ?= test,oracle,browser
 $(VENV)/.installed-test: $(VENV)/.installed
-	$(BIN)/pip install --quiet -e ./toolbox -e ".[test,oracle,browser]"
+	$(BIN)/pip install --quiet -e ./toolbox -e ".[$(TEST_EXTRAS)]"
 	@touch $@
 
 setup: check-python $(VENV)/.installed
@@ -78,7 +80,7 @@ PORTABLE_TESTS := tests/test_edition.py tests/test_packaging.py tests/test_cours
                   tests/test_autograder_cli.py $(wildcard tests/test_bpttlab_*.py)
 test-python: check-python
 	@v=$$($(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])') && \
-	  $(MAKE) --no-print-directory setup-test PYTHON=$(PYTHON) VENV=.venv-$$v && \
+	  $(MAKE) --no-print-directory setup-test PYTHON=$(PYTHON) VENV=.venv-$$v TEST_EXTRAS=test && \
 	  echo "make test-python: Python $$v (.venv-$$v): the student path and the grader" && \
 	  .venv-$$v/bin/python -m pytest $(PORTABLE_TESTS)
 
