@@ -29,8 +29,6 @@ reference of a function that a notebook grades, and a wheel holding the
 a function graded by another published notebook are named (release those
 after the other one's deadline).
 """
-import functools
-import importlib.util
 import json
 import os
 import re
@@ -255,13 +253,10 @@ class Problems:
     notes: list
 
 
-@functools.lru_cache(maxsize=None)
 def _sync_tool():
     """tools/sync_notebooks.py (the one source of the reference code that notebooks hold)."""
-    spec = importlib.util.spec_from_file_location("sync_notebooks", REPO / "tools" / "sync_notebooks.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    from autograder.samples import _sync_tool as sync_tool      # loaded once there
+    return sync_tool()
 
 
 def _code(line):
