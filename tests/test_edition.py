@@ -79,9 +79,12 @@ def _in_venv(python, code, cwd, timeout=600, **env):
                           timeout=timeout, env=_clean_env(**env))
 
 
+# Runs in the student's venv. Kernels talk over IPC sockets in a private folder, not TCP ports: two kernels
+# started at once on a busy machine can race for one port (NOTES.md), and the run then hangs.
 RUNNER = """
-import json, sys
+import json, pathlib, sys, tempfile
 import nbformat
+from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 
 PROBE = ("import importlib.util, json, sys\\n"
@@ -90,9 +93,12 @@ PROBE = ("import importlib.util, json, sys\\n"
 for src, dst in zip(sys.argv[1::2], sys.argv[2::2]):
     nb = nbformat.read(src, as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell(PROBE))          # in memory only: where did the kernel run?
-    NotebookClient(nb, timeout=900, kernel_name="python3", allow_errors=True,
-                   resources={"metadata": {"path": str(__import__("pathlib").Path(src).parent)}}).execute()
+    with tempfile.TemporaryDirectory() as sockets:
+        km = KernelManager(kernel_name="python3", transport="ipc", ip=str(pathlib.Path(sockets) / "kernel"))
+        NotebookClient(nb, km=km, timeout=600, allow_errors=True,
+                       resources={"metadata": {"path": str(pathlib.Path(src).parent)}}).execute()
     nbformat.write(nb, dst)
+    print("executed", src, flush=True)
 """
 
 
@@ -106,7 +112,7 @@ def executed(edition, student_python, tmp_path_factory):
     for path in sorted(edition.glob("*/*.ipynb")):
         args += [str(path), str(out / path.name)]
     run = subprocess.run([str(student_python), str(runner), *args], cwd=out, capture_output=True, text=True,
-                         timeout=3600, env=_clean_env(JUPYTER_DATA_DIR=str(out / "jupyter-data")))
+                         timeout=2400, env=_clean_env(JUPYTER_DATA_DIR=str(out / "jupyter-data")))
     assert run.returncode == 0, f"executing the released notebooks failed:\n{run.stderr[-4000:]}"
     return {p.parent.name: nbformat.read(out / p.name, as_version=4) for p in sorted(edition.glob("*/*.ipynb"))}
 
