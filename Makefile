@@ -76,7 +76,7 @@ test: setup-test
 
 # The student path and the grader on another Python, in a venv of its own (CI runs it on
 # 3.12 and 3.13; the full suite runs on 3.11): make test-python PYTHON=python3.12
-PORTABLE_TESTS := tests/test_edition.py tests/test_packaging.py tests/test_course_notebooks.py \
+PORTABLE_TESTS := tests/test_edition.py tests/test_packaging.py tests/test_makefile.py tests/test_course_notebooks.py \
                   tests/test_autograder_cli.py $(wildcard tests/test_bpttlab_*.py)
 test-python: check-python
 	@v=$$($(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])') && \
