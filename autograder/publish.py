@@ -216,7 +216,8 @@ jupyter lab
 ```
 
 Open the address it prints (`http://localhost:8888/lab?token=...`) if no
-browser window opens, and start with the first notebook. With conda instead:
+browser window opens, and start with the first notebook. As root (in a
+container) Jupyter wants `jupyter lab --allow-root`. With conda instead:
 `conda env create -f environment.yml`, `conda activate bptt-student`, `jupyter lab`.
 
 ## In the browser, without installing anything
