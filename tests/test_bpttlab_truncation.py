@@ -110,13 +110,14 @@ def test_truncation_widget_draws_and_changes_with_each_control():
         S.rnn_forward, S.rnn_backward, S.gradient_contributions, S.rnn_backward_truncated,
         S.rnn_backward_chunked, T_max=20, T=10, k=3, show=False)
     sliders = {w.description: w for w in box.children[0].children}
-    assert set(sliders) == {"T", "k"} and sliders["T"].max == 20
+    assert set(sliders) == {"T", "k", "rho"} and sliders["T"].max == 20
     first = _png(update(10, 3, "sliding"))
     assert _png(update(10, 4, "sliding")) != first
     assert _png(update(10, 3, "chunked")) != first
     assert _png(update(12, 3, "sliding")) != first
-    fig = update(20, 20, "chunked")                      # largest values
-    assert len(fig.axes) == 3
+    assert _png(update(10, 3, "sliding", 0.7)) != first
+    fig = update(20, 20, "chunked", 1.5)                 # largest values
+    assert len(fig.axes) == 4                            # three panels and the colour bar
     update(5, 20, "sliding")                             # k > T is clamped, not an error
 
 
@@ -286,12 +287,13 @@ def test_precomputed_sweep_matches_its_generator_and_is_shown_in_full():
 
 
 def test_precomputed_sweep_first_row_reproduces():
-    """The shipped numbers come from this code: rerun one (L, k, seed) of the sweep (about 6 s)."""
+    """The shipped numbers come from this code: rerun one (L, k, seed) of the sweep (about 10 s)."""
     sweep = delayed_echo.load_precomputed_sweep()
     row = sweep["results"][0]
     s = sweep["settings"]
     run = delayed_echo.train_echo(S.rnn_forward, S.rnn_backward_chunked, row["L"], row["k"], seed=sweep["seeds"][0],
-                                  updates=s["updates"], H=s["H"], N=s["N"], lr=s["lr"])
+                                  updates=s["updates"], H=s["H"], N=s["N"], lr=s["lr"],
+                                  steps_per_update=row.get("steps_per_update"))
     assert run.accuracy == pytest.approx(row["accuracy"][0], abs=2e-4)
 
 

@@ -46,7 +46,7 @@ REDRAW_LIMIT_S = 1.0
 PROMISED_SLIDERS = {
     "01_unrolling": {"T"},
     "02_bptt": {"T", "rho"},
-    "03_truncation": {"T", "k"},
+    "03_truncation": {"T", "k", "rho"},
     "04_vanishing_exploding": {"T", "rho"},
 }
 

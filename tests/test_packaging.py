@@ -119,7 +119,7 @@ def test_the_instructors_package_depends_on_the_toolbox_at_its_own_version():
 
 def test_the_toolbox_needs_nothing_of_the_instructors_tools():
     names = sorted(re.match(r"[a-z0-9-]+", normalise(r)).group(0) for r in toolbox()["dependencies"])
-    assert names == ["ipywidgets", "matplotlib", "numpy", "tqdm"]
+    assert names == ["ipywidgets", "matplotlib", "numpy", "threadpoolctl", "tqdm"]
     shared = {normalise(r) for r in pyproject()["dependencies"]}
     for requirement in toolbox()["dependencies"]:
         assert normalise(requirement) in shared, f"{requirement}: pin it as in pyproject.toml"
