@@ -13,13 +13,16 @@ ROOT_NOTE  := @echo "make: running as root (a container or a cloud VM?) so Jupyt
 # Extra arguments for JupyterLab, e.g. `make lab LAB_ARGS="--ip=0.0.0.0 --port=8888"` in a container.
 LAB_ARGS ?=
 
-.PHONY: lab instructor release test test-python setup setup-test clean demo student-edition check-python
+.PHONY: lab instructor release test test-python setup setup-test clean demo student-edition check-python check-interpreter
 
 # The interpreter: present, a supported version, and able to make a venv.
-check-python:
+check-interpreter:
 	@$(PYTHON) -c 'import sys' >/dev/null 2>&1 || { echo "make: cannot run '$(PYTHON)'. This course needs Python $(SUPPORTED); pick one with e.g. make lab PYTHON=python3.12"; exit 1; }
 	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if (3, 11) <= v <= (3, 13) else "make: %s is Python %d.%d. This course needs Python $(SUPPORTED); pick one with e.g. make lab PYTHON=python3.12" % ((sys.executable,) + v))'
 	@$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || { echo "make: $(PYTHON) cannot make a virtual environment (Debian/Ubuntu: apt-get install python3-venv)"; exit 1; }
+
+# ... and, when picked on the command line, the version $(VENV) was made with.
+check-python: check-interpreter
 	@if [ -x $(BIN)/python ] && [ "$(origin PYTHON)" = "command line" ]; then \
 	  want=$$($(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])'); \
 	  have=$$($(BIN)/python -c 'import sys; print("%d.%d" % sys.version_info[:2])'); \
@@ -78,11 +81,12 @@ test: setup-test
 # 3.12 and 3.13; the full suite runs on 3.11): make test-python PYTHON=python3.12
 PORTABLE_TESTS := tests/test_edition.py tests/test_packaging.py tests/test_makefile.py tests/test_course_notebooks.py \
                   tests/test_autograder_cli.py $(wildcard tests/test_bpttlab_*.py)
-test-python: check-python
-	@v=$$($(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])') && \
-	  $(MAKE) --no-print-directory setup-test PYTHON=$(PYTHON) VENV=.venv-$$v TEST_EXTRAS=test && \
-	  echo "make test-python: Python $$v (.venv-$$v): the student path and the grader" && \
-	  .venv-$$v/bin/python -m pytest $(PORTABLE_TESTS)
+# Its venv is .venv-X.Y whatever .venv holds, so it runs next to the 3.11 one.
+PYTHON_VERSION = $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+test-python: check-interpreter
+	$(MAKE) --no-print-directory setup-test PYTHON=$(PYTHON) VENV=.venv-$(PYTHON_VERSION) TEST_EXTRAS=test
+	@echo "make test-python: Python $(PYTHON_VERSION) (.venv-$(PYTHON_VERSION)): the student path and the grader"
+	.venv-$(PYTHON_VERSION)/bin/python -m pytest $(PORTABLE_TESTS)
 
 clean:
 	rm -rf course/release course/submitted course/autograded course/feedback course/gradebook.db course/autograder_results dist

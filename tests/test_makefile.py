@@ -78,3 +78,17 @@ def test_an_unsupported_python_version_is_refused_with_how_to_pick_another(folde
     assert "is Python 3.10" in run.stderr + run.stdout
     assert "make lab PYTHON=python3.12" in run.stderr + run.stdout
     assert _make(folder, "check-python", f"PYTHON={sys.executable}").returncode == 0
+
+
+def test_test_python_uses_a_venv_of_its_own_whatever_dot_venv_was_made_with(folder, tmp_path):
+    """`make test-python PYTHON=...` next to a .venv of another Python: its own .venv-X.Y, no refusal."""
+    other = folder / ".venv" / "bin" / "python"          # a .venv that claims another version than this Python
+    other.parent.mkdir(parents=True)
+    other.write_text(f"#!{sys.executable}\nimport sys\nprint('3.10')\n")
+    other.chmod(0o755)
+    here = "%d.%d" % sys.version_info[:2]
+    refused = _make(folder, "check-python", f"PYTHON={sys.executable}")
+    assert refused.returncode != 0 and f"made with Python 3.10, not {here}" in refused.stdout
+    run = _make(folder, "-n", "test-python", f"PYTHON={sys.executable}")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert f"-m venv .venv-{here}" in run.stdout and f".venv-{here}/bin/python -m pytest tests/" in run.stdout
