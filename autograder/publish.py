@@ -266,12 +266,20 @@ def _code(line):
 
 def _telling_lines(name, ignore=frozenset()):
     """Lines of the reference body of graded function `name` that would give it away: longer than 25
-    characters, not in `ignore`, and not a mere `return` of names (`return float(loss), dscores`)."""
+    characters, not in `ignore` or SPELLED_OUT, and not a mere `return` of names (`return float(loss), dscores`)."""
     return [l for l in (_code(l) for l in _sync_tool().reference_body(name).splitlines())
-            if len(l) > 25 and l not in ignore and not _MERE_RETURN.fullmatch(l)]
+            if len(l) > 25 and l not in ignore and l not in SPELLED_OUT and not _MERE_RETURN.fullmatch(l)]
 
 
 _MERE_RETURN = re.compile(r"return [\w(), .]+")
+
+# Reference lines that the toolbox or a notebook may hold because the task's own text states them
+# (line: why). Keep it short: every entry is a line students may read; tests/test_edition.py keeps its own copy.
+SPELLED_OUT = {
+    "for start in range(0, T, k):": "rnn_backward_chunked's chunks [0, k), [k, 2k), ... are stated by its task "
+                                     "(CONTRACT.md, notebook 03); bpttlab.checkpoint_lab times chunked training "
+                                     "with this loop",
+}
 
 
 def _answer_cells(nb):
