@@ -6,6 +6,7 @@
     python -m autograder samples [<assignment> ...]
     python -m autograder demo [--workers N]
     python -m autograder gradescope <assignment> [--out FILE.zip]   (see autograder/gradescope.py)
+    python -m autograder publish [<assignment> ...] [--out DIR] [--toolbox-url URL]   (autograder/publish.py)
 
 Every command takes `--course DIR` (default: course/ of this repository) and
 runs nbgrader from that folder, so `course/nbgrader_config.py` (and with it
@@ -697,6 +698,9 @@ def build_parser():
     d.add_argument("--quiet", action="store_true", help="no progress bar")
     add_timeout(d)
     d.set_defaults(func=cmd_demo, seed=DEMO_SEED)   # the same grading cases every time
+
+    from autograder import publish                  # the student edition
+    publish.add_parser(sub)
     return parser
 
 

@@ -53,6 +53,7 @@ ROOT_VARIABLE = "GRADESCOPE_ROOT"
 MODE_VARIABLE = "GRADESCOPE_SANDBOX"
 STUDENT = "gradescope_submission"
 REPO = Path(__file__).resolve().parents[1]
+TOOLBOX = REPO / "toolbox" / "bpttlab"          # the students' toolbox, copied into the zip as student_lib/bpttlab
 VISIBLE, AFTER_PUBLISHED = "visible", "after_published"
 CASE_LINE_PREFIXES = ("    in ", "  To reproduce")    # grading.feedback_text's lines about the hidden cases
 
@@ -84,10 +85,17 @@ PYTHONPATH="$ROOT/source/grader:$ROOT/source/student_lib" exec "$PY" -m autograd
 # ----------------------------------------------------------------------------- building the zip
 
 def _requirements():
-    """The course's runtime dependencies (pyproject.toml), one per line."""
+    """The runtime dependencies of the course and its toolbox (both pyproject.toml files), one per line.
+
+    The toolbox itself (bpttlab) is not on PyPI: the zip carries it in student_lib/.
+    """
     import tomllib
-    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    return "\n".join(project["dependencies"]) + "\n"
+    lines = []
+    for pyproject in (REPO / "pyproject.toml", REPO / "toolbox" / "pyproject.toml"):
+        for requirement in tomllib.loads(pyproject.read_text())["project"]["dependencies"]:
+            if not requirement.startswith("bpttlab") and requirement not in lines:
+                lines.append(requirement)
+    return "\n".join(lines) + "\n"
 
 
 def build_zip(course, assignment, out=None):
@@ -119,7 +127,7 @@ def build_zip(course, assignment, out=None):
                 info.compress_type = zipfile.ZIP_DEFLATED
                 z.writestr(info, text)
             trees = [(REPO / "autograder", "grader/autograder"), (REPO / "solutions", "grader/solutions"),
-                     (REPO / "bpttlab", "student_lib/bpttlab"), (work / "source" / assignment,
+                     (TOOLBOX, "student_lib/bpttlab"), (work / "source" / assignment,
                                                                  f"course/source/{assignment}"),
                      (work / "release" / assignment, "student_notebooks")]
             for folder, arc in trees:

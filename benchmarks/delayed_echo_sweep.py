@@ -4,7 +4,7 @@
 Trains the tanh RNN of bpttlab.delayed_echo (H = 32, batch 32, Adam 3e-3, no
 clipping) with the reference functions, for each delay L, truncation k and
 seed below, and writes the final accuracies (fresh streams, chance 0.5) to
-bpttlab/data/delayed_echo_sweep.json with the settings used. Every update
+toolbox/bpttlab/data/delayed_echo_sweep.json with the settings used. Every update
 reads the same S = 2 (L + 1) steps of each stream whatever k (chunks of k
 inside, the last one shorter when k does not divide S), so all k of one L see
 the same data and make the same number of updates: only the truncation
@@ -35,7 +35,7 @@ from bpttlab import delayed_echo  # noqa: E402
 from solutions import rnn_backward_chunked, rnn_forward  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-OUT = ROOT / "bpttlab" / "data" / "delayed_echo_sweep.json"
+OUT = ROOT / "toolbox" / "bpttlab" / "data" / "delayed_echo_sweep.json"
 SETTINGS = {"H": 32, "N": 32, "lr": 3e-3, "updates": 3000, "steps_per_update": "2 (L + 1)", "clipping": None,
             "fingerprint_updates": 200}
 SEEDS = (0, 1, 2)

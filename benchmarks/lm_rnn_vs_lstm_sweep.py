@@ -118,7 +118,7 @@ def main(argv=None):
     parser.add_argument("--budgets", type=int, nargs="+", default=[400, 2000])
     parser.add_argument("--models", nargs="+", default=["RNN", "LSTM"], choices=["RNN", "LSTM"])
     parser.add_argument("--out", type=Path, default=Path(charlm.__file__).parent / "data" / "lm_rnn_vs_lstm_sweep.json",
-                        help="where to write the table (default: the one notebook 06 prints, in bpttlab/data/)")
+                        help="where to write the table (default: the one notebook 06 prints, in toolbox/bpttlab/data/)")
     parser.add_argument("--fingerprints-only", action="store_true",
                         help="only recompute the fingerprints of the table at --out")
     args = parser.parse_args(argv)

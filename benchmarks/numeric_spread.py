@@ -16,10 +16,10 @@ Probes (each a few numbers):
   echo_live     notebook 03's live run (L = 10, k = 5, 10, 11, 1500 updates)
   echo_prefix   the fingerprint of the shipped sweep's first row (mean loss of the first updates)
   echo_sweep_some  the sweep's rows (L, k) = (8, 4), (8, 9), (12, 6), every seed (slow)
-  echo_sweep    every row and seed of bpttlab/data/delayed_echo_sweep.json (6000 updates each; very slow)
+  echo_sweep    every row and seed of toolbox/bpttlab/data/delayed_echo_sweep.json (6000 updates each; very slow)
   lm_prefix     the fingerprints of notebook 06's shipped RNN vs LSTM table (first 100 updates of seed 0)
   lm_live       notebook 06's default runs (RNN and LSTM, k = 10, 400 updates, seed 0)
-  lm_sweep      every row and seed of bpttlab/data/lm_rnn_vs_lstm_sweep.json (about 10 min of CPU; slow)
+  lm_sweep      every row and seed of toolbox/bpttlab/data/lm_rnn_vs_lstm_sweep.json (about 10 min of CPU; slow)
 
 usage: python benchmarks/numeric_spread.py [--kernels Haswell SandyBridge Nehalem Prescott]
                                            [--probes echo_tests echo_live ...] [--json out.json]

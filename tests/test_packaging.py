@@ -1,4 +1,4 @@
-"""Packaging: the two install routes agree, the packages import, the graded API matches the contract."""
+"""Packaging: the two distributions and the two install routes agree, the packages import, the graded API matches the contract."""
 import inspect
 import re
 import subprocess
@@ -69,15 +69,26 @@ def environment_yml():
     return conda, pip
 
 
-def pyproject():
-    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+def pyproject(folder=ROOT):
+    return tomllib.loads((folder / "pyproject.toml").read_text())["project"]
+
+
+def toolbox():
+    """The students' toolbox's [project] table (toolbox/pyproject.toml)."""
+    return pyproject(ROOT / "toolbox")
+
+
+LOCAL = ("-e ./toolbox", "-e .")   # environment.yml installs both distributions from the work tree
 
 
 def test_environment_yml_and_pyproject_list_the_same_dependencies():
     conda, pip = environment_yml()
-    assert "-e ." in pip, "environment.yml must install the project itself (`- -e .` in its pip list)"
-    from_yml = sorted(normalise(r) for r in pip if r != "-e .")
-    from_toml = sorted(normalise(r) for r in pyproject()["dependencies"])
+    for local in LOCAL:
+        assert local in pip, f"environment.yml must install both distributions (`- {local}` in its pip list)"
+    assert pip.index("-e ./toolbox") < pip.index("-e ."), \
+        "environment.yml must install the toolbox before the instructor's package (which depends on it)"
+    from_yml = sorted(normalise(r) for r in pip if r not in LOCAL)
+    from_toml = sorted(normalise(r) for r in pyproject()["dependencies"] if not normalise(r).startswith("bpttlab"))
     assert from_toml, "pyproject.toml lists no dependencies"
     assert from_yml == from_toml, (f"only in environment.yml: {sorted(set(from_yml) - set(from_toml))}; "
                                    f"only in pyproject.toml: {sorted(set(from_toml) - set(from_yml))}")
@@ -99,10 +110,31 @@ def test_environment_yml_python_satisfies_requires_python():
         assert ok, f"environment.yml's {pythons[0]} does not satisfy requires-python {clause.strip()!r}"
 
 
-def test_the_oracle_extra_pins_the_torch_the_tests_use():
+def test_the_instructors_package_depends_on_the_toolbox_at_its_own_version():
+    version = toolbox()["version"]
+    pins = [normalise(r) for r in pyproject()["dependencies"] if normalise(r).startswith("bpttlab")]
+    assert pins == [f"bpttlab=={version}"], f"pyproject.toml must pin bpttlab=={version} (toolbox/pyproject.toml)"
+    assert pyproject()["version"] == version, "the two distributions are released together, at one version"
+
+
+def test_the_toolbox_needs_nothing_of_the_instructors_tools():
+    names = sorted(re.match(r"[a-z0-9-]+", normalise(r)).group(0) for r in toolbox()["dependencies"])
+    assert names == ["ipywidgets", "matplotlib", "numpy", "threadpoolctl", "tqdm"]
+    shared = {normalise(r) for r in pyproject()["dependencies"]}
+    for requirement in toolbox()["dependencies"]:
+        assert normalise(requirement) in shared, f"{requirement}: pin it as in pyproject.toml"
+
+
+def test_both_distributions_support_python_3_11_to_3_13():
+    assert pyproject()["requires-python"] == ">=3.11,<3.14"
+    assert toolbox()["requires-python"] == ">=3.11"
+
+
+def test_the_oracle_extra_pins_the_torch_the_tests_use_on_python_3_11_only():
+    """torch==2.13.0 is a local wheel for 3.11; elsewhere the extra must not download gigabytes."""
     extras = pyproject()["optional-dependencies"]
     torch = [normalise(r) for r in extras["oracle"] if normalise(r).startswith("torch")]
-    assert torch == ["torch==2.13.0"]
+    assert torch == ['torch==2.13.0;python_version=="3.11"']
 
 
 def test_packages_import_from_the_installation(tmp_path):

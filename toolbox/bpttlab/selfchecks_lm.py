@@ -8,7 +8,7 @@ gradient against the student's numerical_gradient (bpttlab.gradcheck_tools).
 """
 import numpy as np
 
-from .checking import expect_close, expect_shape, passed
+from .checking import expect_close, expect_shape, passed, self_check
 from .gradcheck_tools import check_backward, check_gradient, gradient_error
 from .selfchecks_rnn import _copies, _expect_agree, _expect_fresh, _expect_untouched, \
     _expect_working_numerical_gradient
@@ -29,6 +29,7 @@ def _call(temporal_softmax_loss, scores, y):
     return float(value), grad
 
 
+@self_check
 def check_temporal_softmax_loss(temporal_softmax_loss, numerical_gradient, seed=0):
     """Self-check of temporal_softmax_loss(scores (N, T, V), y (N, T)) -> (loss, dscores (N, T, V)).
 
@@ -94,6 +95,7 @@ def _random_output_layer(N, T, H, V, seed):
             "by": 0.5 * rng.standard_normal(V)}
 
 
+@self_check
 def check_temporal_affine_forward(temporal_affine_forward):
     """Self-check of temporal_affine_forward(h (N, T, H), Wy (H, V), by (V,)) -> (scores (N, T, V), cache).
 
@@ -133,6 +135,7 @@ def check_temporal_affine_forward(temporal_affine_forward):
     passed("temporal_affine_forward: every position is scored on its own, with the same Wy and by")
 
 
+@self_check
 def check_temporal_affine_backward(temporal_affine_backward, temporal_affine_forward, numerical_gradient):
     """Self-check of temporal_affine_backward(dscores (N, T, V), cache) -> (dh, dWy, dby).
 
@@ -208,6 +211,7 @@ def _call_lm(lm_loss_and_grads, params, x_ids, y_ids, h0):
     return float(loss), grads, h_last
 
 
+@self_check
 def check_lm_loss_and_grads(lm_loss_and_grads, numerical_gradient, rnn_forward, temporal_affine_forward,
                             temporal_softmax_loss):
     """Self-check of lm_loss_and_grads(params, x_ids (N, T), y_ids (N, T), h0 (N, H)) -> (loss, grads, h_last).

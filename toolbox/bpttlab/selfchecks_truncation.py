@@ -11,7 +11,7 @@ is the truncated one.
 """
 import numpy as np
 
-from .checking import expect_close, expect_shape, passed
+from .checking import expect_close, expect_shape, passed, self_check
 from .gradcheck_tools import check_gradient
 from .truncation_lab import random_problem, window_starts
 
@@ -105,6 +105,7 @@ def _check_scheme(fn, fn_name, scheme, rnn_forward, rnn_backward, numerical_grad
                            f, p[arg], g, numerical_gradient)
 
 
+@self_check
 def check_rnn_backward_truncated(rnn_backward_truncated, rnn_forward, rnn_backward, numerical_gradient):
     """Self-check of the sliding-window TBPTT (raises AssertionError with a hint on failure)."""
     _check_scheme(rnn_backward_truncated, "rnn_backward_truncated", "sliding", rnn_forward, rnn_backward,
@@ -113,6 +114,7 @@ def check_rnn_backward_truncated(rnn_backward_truncated, rnn_forward, rnn_backwa
            "and k = 1, 2, 4 match numerical gradients of the windowed loss")
 
 
+@self_check
 def check_rnn_backward_chunked(rnn_backward_chunked, rnn_forward, rnn_backward, numerical_gradient):
     """Self-check of the chunked TBPTT (raises AssertionError with a hint on failure)."""
     _check_scheme(rnn_backward_chunked, "rnn_backward_chunked", "chunked", rnn_forward, rnn_backward,

@@ -15,7 +15,7 @@ non-symmetric Wh), as listed in NOTES.md.
 """
 import numpy as np
 
-from .checking import expect_close, expect_shape, passed
+from .checking import expect_close, expect_shape, passed, self_check
 from .gradcheck_tools import check_backward, gradient_error
 
 
@@ -81,6 +81,7 @@ def _expect_cache(fn_name, cache, want):
 
 # ---------------------------------------------------------------- notebook 01
 
+@self_check
 def check_rnn_step_forward(rnn_step_forward):
     """Self-check of rnn_step_forward(x_t, h_prev, Wx, Wh, b) -> (h_next, cache).
 
@@ -124,6 +125,7 @@ def check_rnn_step_forward(rnn_step_forward):
     passed("rnn_step_forward: shapes (N=3, D=4, H=5), float64, arguments untouched, cache format")
 
 
+@self_check
 def check_rnn_forward(rnn_forward, rnn_step_forward=None):
     """Self-check of rnn_forward(x, h0, Wx, Wh, b) -> (h, cache).
 
@@ -188,6 +190,7 @@ def check_rnn_forward(rnn_forward, rnn_step_forward=None):
 
 # ---------------------------------------------------------------- notebook 02
 
+@self_check
 def check_numerical_gradient(numerical_gradient):
     """Self-check of numerical_gradient(f, x, h=1e-5) -> grad.
 
@@ -264,6 +267,7 @@ def _hand_step_cache():
     return (x_t, h_prev, Wx, Wh, np.array([[np.tanh(0.5)]]))
 
 
+@self_check
 def check_rnn_step_backward(rnn_step_backward, rnn_step_forward, numerical_gradient):
     """Self-check of rnn_step_backward(dh_next, cache) -> (dx_t, dh_prev, dWx, dWh, db).
 
@@ -296,6 +300,7 @@ def check_rnn_step_backward(rnn_step_backward, rnn_step_forward, numerical_gradi
            f"largest error {max(errors.values()):.1e}")
 
 
+@self_check
 def check_rnn_backward(rnn_backward, rnn_forward, numerical_gradient, rnn_step_backward=None):
     """Self-check of rnn_backward(dh, cache) -> (dx, dh0, dWx, dWh, db).
 
@@ -363,6 +368,7 @@ def untied_contribution(rnn_forward, rnn_step_forward, numerical_gradient, probl
     return numerical_gradient(loss_t, Wh.copy())
 
 
+@self_check
 def check_gradient_contributions(gradient_contributions, rnn_forward, rnn_step_forward, numerical_gradient,
                                  rnn_backward=None):
     """Self-check of gradient_contributions(dh, cache) -> C (T, T).

@@ -9,7 +9,7 @@ numerical_gradient (by finite differences of rnn_forward).
 """
 import numpy as np
 
-from .checking import expect_close, expect_shape, passed
+from .checking import expect_close, expect_shape, passed, self_check
 from .gradcheck_tools import check_gradient
 from .truncation_lab import random_problem
 
@@ -31,6 +31,7 @@ def _expect_cache_untouched(cache, before, fn_name):
             raise AssertionError(f"{fn_name} changed cache entry {name}: never modify the arguments")
 
 
+@self_check
 def check_step_jacobians(step_jacobians, rnn_forward, numerical_gradient):
     """Self-check: J[n, t][i, j] = d h_t[i] / d h_{t-1}[j], by finite differences of one forward step."""
     p, h, cache = _problem(rnn_forward)
@@ -53,6 +54,7 @@ def check_step_jacobians(step_jacobians, rnn_forward, numerical_gradient):
     passed("step_jacobians: shape (N, T, H, H), cache untouched, rows match finite differences at t = 0, 2, T-1")
 
 
+@self_check
 def check_gradient_norms_through_time(gradient_norms_through_time, rnn_forward, numerical_gradient):
     """Self-check: norms[s] = ||dL/dh_s|| for L = sum(dh_last * h_{T-1}), by finite differences."""
     p, h, cache = _problem(rnn_forward, T=6)
@@ -81,6 +83,7 @@ def check_gradient_norms_through_time(gradient_norms_through_time, rnn_forward, 
            "finite differences, and Wh = 0 gives zeros")
 
 
+@self_check
 def check_scale_to_spectral_radius(scale_to_spectral_radius):
     """Self-check: hand cases, a matrix whose largest singular value is not its spectral radius, errors."""
     D = np.diag([2.0, -4.0])
@@ -108,6 +111,7 @@ def check_scale_to_spectral_radius(scale_to_spectral_radius):
     passed("scale_to_spectral_radius: hand cases, a non-normal matrix, complex eigenvalues, ValueError at radius 0")
 
 
+@self_check
 def check_clip_grad_norm(clip_grad_norm):
     """Self-check: the 3-4-5 case by hand, no clipping below the threshold, zeros, untouched input."""
     grads = {"dW": np.array([[3.0]]), "db": np.array([4.0])}

@@ -13,7 +13,7 @@ every spacing, and must keep far fewer bytes alive than the T states (tracemallo
 """
 import numpy as np
 
-from .checking import expect_close, passed
+from .checking import expect_close, passed, self_check
 from .checkpoint_lab import peak_bytes
 from .gradcheck_tools import check_gradient
 from .selfchecks_truncation import ARGS, NAMES, _expect_outputs, _expect_untouched, _snapshot
@@ -44,6 +44,7 @@ def _problem(T, seed):
     return random_problem(N=2, T=T, D=3, H=4, seed=seed)      # D != H: a missing transpose cannot hide
 
 
+@self_check
 def check_rnn_backward_weighted(rnn_backward_weighted, rnn_step_forward, rnn_forward, rnn_backward,
                                 numerical_gradient):
     """Self-check of BPTT with weighted links (raises AssertionError with a hint on failure)."""
@@ -80,6 +81,7 @@ def check_rnn_backward_weighted(rnn_backward_weighted, rnn_step_forward, rnn_for
            "and xi = [0.5, 2, 0, 1, -0.7, 1.5] matches numerical gradients of the scaled graph")
 
 
+@self_check
 def check_rnn_backward_checkpointed(rnn_backward_checkpointed, rnn_forward, rnn_backward):
     """Self-check of checkpointed BPTT (raises AssertionError with a hint on failure).
 
