@@ -115,12 +115,30 @@ def norm_case():
     return move
 
 
+def gated_case():
+    """Notebook 05, gated_explorer (T_max=200): T at 200 and forget bias at 5 (a new LSTM curve), rho at 1.5."""
+    from bpttlab import gated_lab
+    state = {}
+
+    def setup():                 # a fresh explorer each time: its curve cache starts empty
+        with quiet():
+            state["update"] = gated_lab.gated_explorer(
+                solutions.rnn_forward, solutions.gradient_norms_through_time, solutions.scale_to_spectral_radius,
+                solutions.lstm_forward, solutions.lstm_step_backward, show=False)[1]
+
+    def move():
+        return state["update"](200, 5.0, 1.5)
+    move.setup = setup
+    return move
+
+
 CASES = {
     "01 unrolling_widget: T = 24": unrolling_case,
     "02 contributions_widget: T = 60, rho = 2.0": contributions_case,
     "03 truncation_explorer: T -> 60 (new T), k = 60": truncation_T_case,
     "03 truncation_explorer: k -> 60 (T = 60 cached)": truncation_k_case,
     "04 norm_explorer: rho = 1.5, T = 200, input std = 3.16": norm_case,
+    "05 gated_explorer: T = 200, forget bias = 5, rho = 1.5 (both curves new)": gated_case,
 }
 
 

@@ -10,7 +10,8 @@ bpttlab/data/gated_echo_sweep.json the final accuracy on fresh streams (chance
 runs a short live version of the same code with the student's functions.
 
 usage: python benchmarks/gated_echo_sweep.py [--workers W] [--updates U]
-  (about 10 minutes on 2 quiet cores with 2 workers; an LSTM run costs ~4 times an RNN run)
+  (the shipped file took 50 minutes with 2 workers on the 2-core development machine at load ~19;
+  an LSTM run costs about 4 times an RNN run)
 """
 import argparse
 import json

@@ -56,11 +56,11 @@ def lstm_state_gradient_norms(lstm_step_backward, cache, dh_last):
     (Frobenius norms over the batch; dL/dh_s holds c_s fixed, dL/dc_s holds h_s fixed),
     so "h"[T-1] = ||dh_last|| and "c"[T-1] = 0 (the loss does not see c_{T-1} directly).
     """
-    x, h0, c0, Wx, Wh, gates, c, h = cache
+    x, Wx, Wh, gates, c, h = (cache[j] for j in (0, 3, 4, 5, 6, 7))     # (x, h0, c0, Wx, Wh, gates, c, h)
     T = h.shape[1]
     norms = {"h": np.empty(T), "c": np.empty(T)}
     dh_s, dc_s = dh_last, np.zeros(dh_last.shape)
-    for s in reversed(range(T)):
+    for s in range(T - 1, -1, -1):                # s = T-1 down to 0
         norms["h"][s], norms["c"][s] = np.linalg.norm(dh_s), np.linalg.norm(dc_s)
         if s > 0:                               # one step back through step s, from (h_s, c_s) to (h_{s-1}, c_{s-1})
             step = (x[:, s], h[:, s - 1], c[:, s - 1], Wx, Wh, gates[:, s], c[:, s])
@@ -472,3 +472,50 @@ def cost_per_step(rnn_forward, rnn_backward, lstm_forward, lstm_backward, N=32, 
     return {"rnn_weights": D * H + H * H + H, "lstm_weights": 4 * (D * H + H * H + H),
             "rnn_macs": (D + H) * H, "lstm_macs": 4 * (D + H) * H,
             "rnn_seconds": rnn_seconds, "lstm_seconds": lstm_seconds}
+
+
+def load_precomputed_race():
+    """The longer race shipped in bpttlab/data/gated_echo_sweep.json (made by
+    benchmarks/gated_echo_sweep.py with the reference functions): a dict with "settings",
+    "seeds" and "results", a list of {"model", "L", "k", "accuracy": [one per seed],
+    "loss_per_block": [one list per seed]}.
+    """
+    import json
+    from pathlib import Path
+    return json.loads((Path(__file__).parent / "data" / "gated_echo_sweep.json").read_text())
+
+
+def race_table(sweep):
+    """The precomputed race as a text table, one line per delay and model: a str."""
+    s = sweep["settings"]
+    lines = [f"PRECOMPUTED by {sweep['generated_by']} ({s['updates']} updates of k = 2L steps, H = {s['H']}, "
+             f"Adam {s['lr']:g}, clipping at {s['max_norm']:g}, seeds {sweep['seeds']}; chance = 0.50)",
+             f"{'L':>3} {'k':>3}  {'model':<9} {'accuracy per seed':<20}  loss at 1/3, 2/3, end of training"]
+    for row in sweep["results"]:
+        thirds = [np.mean([curve[j] for curve in row["loss_per_block"]])
+                  for j in (len(row["loss_per_block"][0]) // 3 - 1, 2 * len(row["loss_per_block"][0]) // 3 - 1, -1)]
+        lines.append(f"{row['L']:>3} {row['k']:>3}  {row['model']:<9} "
+                     f"{'  '.join(f'{a:.2f}' for a in row['accuracy']):<20}  {', '.join(f'{v:.3f}' for v in thirds)}")
+    return "\n".join(lines)
+
+
+def plot_precomputed_race(sweep, ax=None):
+    """Training loss of the precomputed race against the update, averaged over the seeds: one colour
+    per model, one line style per delay L. The dashed grey line is ln 2, guessing. Returns the Axes."""
+    import matplotlib.pyplot as plt
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 3.6), layout="constrained")
+    block = sweep["settings"]["block"]
+    delays = sorted({row["L"] for row in sweep["results"]})
+    styles = dict(zip(reversed(delays), ("-", "--", ":", "-.")))
+    for row in sweep["results"]:
+        curve = np.mean(row["loss_per_block"], axis=0)
+        updates = block * (np.arange(len(curve)) + 1)
+        ax.plot(updates, curve, styles[row["L"]], color="k" if row["model"] == "tanh RNN" else "C1", lw=1.8,
+                label=f"{row['model']}, L = {row['L']}: accuracy {np.mean(row['accuracy']):.2f}")
+    ax.axhline(np.log(2), color="gray", ls="--", lw=1)
+    ax.set(xlabel=f"update (one chunk of k = 2L steps each)",
+           ylabel=f"training loss (mean of {len(sweep['seeds'])} seeds)",
+           title=f"precomputed: {sweep['settings']['updates']} updates per run")
+    ax.legend(fontsize=8)
+    return ax

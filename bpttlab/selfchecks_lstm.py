@@ -2,9 +2,9 @@
 lstm_step_backward, lstm_backward.
 
 Legend: N batch size, T time steps, D input size, H hidden size.
-Gates in the contract's order i, f, g, o (PyTorch's): a = x_t @ Wx + h_prev @ Wh + b,
+Gates in the contract's order i, f, g, o (PyTorch's): a = x_t Wx + h_prev Wh + b,
 i = sigmoid(a[:, :H]), f = sigmoid(a[:, H:2H]), g = tanh(a[:, 2H:3H]), o = sigmoid(a[:, 3H:]),
-c_next = f * c_prev + i * g, h_next = o * tanh(c_next).
+c_next = f c_prev + i g, h_next = o tanh(c_next) (element-wise products).
 
 Like every self-check of the course, they never compare with the reference
 solution: a cell worked out by hand (written so that the usual mistakes give
@@ -46,7 +46,7 @@ def random_lstm(N, T, D, H, seed=0):
 # pre-activations are a = [0, ln 3, ln 2, -ln 3] and, since sigmoid(ln 3) = 3/4,
 # sigmoid(-ln 3) = 1/4 and tanh(ln 2) = (4 - 1) / (4 + 1) = 3/5:
 #     i = 1/2, f = 3/4, g = 3/5, o = 1/4,
-#     c_next = f * c_prev + i * g = 3/2 + 3/10 = 1.8,   h_next = o * tanh(c_next) = tanh(1.8) / 4.
+#     c_next = f c_prev + i g = 3/2 + 3/10 = 1.8,     h_next = o * tanh(c_next) = tanh(1.8) / 4.
 HAND = {"x_t": np.array([[1.0]]), "h_prev": np.array([[0.5]]), "c_prev": np.array([[2.0]]),
         "Wx": np.array([[0.0, np.log(3), 0.0, -np.log(3)]]), "Wh": np.array([[0.0, 0.0, 2 * np.log(2), 0.0]]),
         "b": np.zeros(4)}
@@ -58,7 +58,7 @@ HAND_WRONG_C = {
     # i, f, o, g (CS231n's order): o = sigmoid(ln 2) = 2/3, g = tanh(-ln 3) = -4/5, c = 3/2 - 2/5
     1.1: "looks like the gate order i, f, o, g (CS231n's); the contract's order is i, f, g, o (PyTorch's)",
     # forget gate on the candidate, input gate on the old cell: 3/4 * 3/5 + 1/2 * 2
-    1.45: "looks like f multiplies g and i multiplies c_prev; it is c_next = f * c_prev + i * g",
+    1.45: "looks like f multiplies g and i multiplies c_prev; c_next is f * c_prev plus i * g",
     # g through a sigmoid: sigmoid(ln 2) = 2/3, c = 3/2 + 1/3
     1.5 + 1 / 3: "looks like g went through a sigmoid; the candidate g uses tanh",
 }
@@ -268,14 +268,42 @@ def check_lstm_step_backward(lstm_step_backward, lstm_step_forward, numerical_gr
 
 # ---------------------------------------------------------------- lstm_backward
 
+def _reached(lstm_backward, lstm_forward, p):
+    """Steps whose dx is not negligible (above 1e-12 of the largest), and whether dc0 is non-zero,
+    for a loss on the last hidden state only."""
+    h, cache = lstm_forward(*p.values())
+    dh = np.zeros(h.shape)
+    dh[:, -1] = 1.0
+    dx, dh0, dc0 = (np.asarray(g, dtype=np.float64) for g in lstm_backward(dh, cache)[:3])
+    scale = np.abs(dx).max(initial=0.0)
+    return [t for t in range(h.shape[1]) if np.abs(dx[:, t]).max() > 1e-12 * scale], bool(np.any(dc0 != 0))
+
+
 def check_lstm_backward(lstm_backward, lstm_forward, numerical_gradient, lstm_step_backward=None):
     """Self-check of lstm_backward(dh, cache) -> (dx, dh0, dc0, dWx, dWh, db).
 
-    1. Gradient checks with your numerical_gradient on the loss sum(dh * h) for
+    1. The two paths back, one at a time, for a loss on the last step only: with Wh = 0 only
+       the cell carries the gradient back; with the forget gate shut (f = 0) only the recurrence
+       through Wh does. Each must reach every step.
+    2. Gradient checks with your numerical_gradient on the loss sum(dh * h) for
        (N, T, D, H) = (2, 5, 3, 4), (2, 4, 3, 3) (D == H) and (2, 1, 3, 4) (T = 1).
-    2. A loss at the last step only must reach every earlier step, and c0.
     3. If lstm_step_backward is given: for T = 1 both agree (with dc_next = 0).
     """
+    p = random_lstm(N=2, T=5, D=3, H=4, seed=12)
+    steps, dc0_reached = _reached(lstm_backward, lstm_forward, {**p, "Wh": np.zeros(p["Wh"].shape)})
+    if steps != list(range(5)) or not dc0_reached:
+        raise AssertionError(f"with Wh = 0 the cell is the only way back, and a loss at the last step reached dx at "
+                             f"steps {steps} and {'a non-zero' if dc0_reached else 'a zero'} dc0: carry the cell's "
+                             "gradient, dc along the cell (dc_prev of step t is dc_next of step t-1)")
+    shut = p["b"].copy()
+    shut[4:8] = -50.0                             # forget gate f = sigmoid(-50) ~ 2e-22: the cell path is cut
+    steps, _ = _reached(lstm_backward, lstm_forward, {**p, "b": shut})
+    if steps != list(range(5)):
+        raise AssertionError(f"with the forget gate shut (f = 0) only the recurrence through Wh goes back, and a loss "
+                             f"at the last step reached dx at steps {steps}: add the gradient carried back from "
+                             "step t+1 to dh[:, t]")
+    passed("lstm_backward: a loss at the last step goes back along the cell (Wh = 0) and through Wh (f = 0)")
+
     _expect_working_numerical_gradient(numerical_gradient)
     names = ("dx", "dh0", "dc0", "dWx", "dWh", "db")
     for N, T, D, H in ((2, 5, 3, 4), (2, 4, 3, 3), (2, 1, 3, 4)):
@@ -283,18 +311,6 @@ def check_lstm_backward(lstm_backward, lstm_forward, numerical_gradient, lstm_st
         errors = check_backward(lstm_backward, lstm_forward, p, numerical_gradient, seed=T, grad_names=names)
         passed(f"lstm_backward: {', '.join(names)} match your numerical_gradient for N={N}, T={T}, D={D}, H={H}; "
                f"largest error {max(errors.values()):.1e}")
-
-    p = random_lstm(N=2, T=5, D=3, H=4, seed=12)
-    h, cache = lstm_forward(*p.values())
-    dh = np.zeros(h.shape)
-    dh[:, -1] = 1.0
-    dx, dh0, dc0 = lstm_backward(dh, cache)[:3]
-    reached = [t for t in range(5) if np.any(dx[:, t] != 0)]
-    if reached != list(range(5)) or not np.any(dc0 != 0):
-        raise AssertionError(f"with a loss at the last step only, dx is non-zero at steps {reached} and dc0 is "
-                             f"{'non-zero' if np.any(dc0 != 0) else 'zero'}; both paths must be carried back: "
-                             "dh through the recurrence and dc along the cell")
-    passed("lstm_backward: a loss at the last step sends gradient back to every step and to c0")
 
     if lstm_step_backward is not None:
         p = random_lstm(N=2, T=1, D=3, H=4, seed=13)

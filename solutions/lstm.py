@@ -104,24 +104,20 @@ def lstm_forward(x, h0, c0, Wx, Wh, b):
     x, h0, c0, Wx, Wh, b = _check_lstm_sequence(x, h0, c0, Wx, Wh, b)
     N, T, _ = x.shape
     H = h0.shape[1]
-
-    def sigmoid(a):                                # 1 / (1 + e^-a) from e^-|a| <= 1: no overflow, and numpy's
-        e = np.exp(-np.abs(a))                     # exp is about twice as fast as its tanh
-        return np.where(a >= 0, 1, e) / (1 + e)
-
     xw = x @ Wx + b                                # input part of every step's pre-activations at once, (N, T, 4H)
     gates = np.empty((N, T, 4 * H))
     c = np.empty((N, T, H))
     h = np.empty((N, T, H))
     h_prev, c_prev = h0, c0
-    for t in range(T):                             # the recurrence forces a loop over time
-        a = xw[:, t] + h_prev @ Wh                 # the four gates' pre-activations, (N, 4H)
-        z = sigmoid(a)                             # i, f, o
-        z[:, 2 * H:3 * H] = np.tanh(a[:, 2 * H:3 * H])   # the candidate g uses tanh instead
-        i, f, g, o = z[:, :H], z[:, H:2 * H], z[:, 2 * H:3 * H], z[:, 3 * H:]
-        c_prev = f * c_prev + i * g                # the cell: keep part of the old, write part of the new
-        h_prev = o * np.tanh(c_prev)
-        gates[:, t], c[:, t], h[:, t] = z, c_prev, h_prev
+    with np.errstate(over="ignore"):               # e^-a overflows to inf for a < -709: 1 / (1 + inf) = 0 is right
+        for t in range(T):                         # the recurrence forces a loop over time
+            a = xw[:, t] + h_prev @ Wh             # the four gates' pre-activations, (N, 4H)
+            z = 1 / (1 + np.exp(-a))               # sigmoid for i, f, o (numpy's exp is faster than its tanh)
+            z[:, 2 * H:3 * H] = np.tanh(a[:, 2 * H:3 * H])   # the candidate g uses tanh instead
+            i, f, g, o = z[:, :H], z[:, H:2 * H], z[:, 2 * H:3 * H], z[:, 3 * H:]
+            c_prev = f * c_prev + i * g            # the cell: keep part of the old, write part of the new
+            h_prev = o * np.tanh(c_prev)
+            gates[:, t], c[:, t], h[:, t] = z, c_prev, h_prev
     cache = (x, h0, c0, Wx, Wh, gates, c, h)
     return h, cache
 
