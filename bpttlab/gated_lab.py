@@ -19,6 +19,21 @@ import numpy as np
 from . import delayed_echo, vanishing_lab
 
 
+def one_blas_thread():
+    """A context in which numpy's BLAS uses one thread, when threadpoolctl is installed (else no change).
+
+    The matrices of these experiments are small: a second BLAS thread saves nothing, and on a
+    machine whose cores are busy it makes every product wait for it (10 times slower measured
+    at load 15 on 2 cores).
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        from contextlib import nullcontext
+        return nullcontext()
+    return threadpool_limits(limits=1)
+
+
 # ---------------------------------------------------------------- weights and inputs
 
 def lstm_params(D, H, forget_bias=1.0, seed=0, input_scale=1.0):
@@ -407,13 +422,14 @@ def echo_race(rnn_forward, rnn_backward_chunked, lstm_forward, lstm_backward, L,
     tick = (lambda i: bar.update(1)) if progress else None
     runs = {"tanh RNN": [], "LSTM": []}
     common = dict(updates=updates, H=H, N=N, lr=lr, clip_grad_norm=clip_grad_norm, max_norm=max_norm)
-    for seed in seeds:
-        bar.set_postfix_str(f"tanh RNN, seed {seed}", refresh=False)
-        runs["tanh RNN"].append(delayed_echo.train_echo(rnn_forward, rnn_backward_chunked, L, k, seed=seed,
-                                                        progress=tick, **common))
-        bar.set_postfix_str(f"LSTM, seed {seed}", refresh=False)
-        runs["LSTM"].append(train_echo_lstm(lstm_forward, lstm_backward, L, k, seed=seed, forget_bias=forget_bias,
-                                            progress=tick, **common))
+    with one_blas_thread():
+        for seed in seeds:
+            bar.set_postfix_str(f"tanh RNN, seed {seed}", refresh=False)
+            runs["tanh RNN"].append(delayed_echo.train_echo(rnn_forward, rnn_backward_chunked, L, k, seed=seed,
+                                                            progress=tick, **common))
+            bar.set_postfix_str(f"LSTM, seed {seed}", refresh=False)
+            runs["LSTM"].append(train_echo_lstm(lstm_forward, lstm_backward, L, k, seed=seed,
+                                                forget_bias=forget_bias, progress=tick, **common))
     bar.close()
     return runs
 
@@ -446,7 +462,7 @@ def cost_per_step(rnn_forward, rnn_backward, lstm_forward, lstm_backward, N=32, 
     of one forward step for one sample ((D + H) H for the RNN, 4 (D + H) H for the
     LSTM; the backward pass does about twice as many), and times forward +
     backward of the student's functions on random inputs x (N, T, D) (the
-    smallest of `repeats` runs each).
+    smallest of `repeats` runs each, with one BLAS thread: one_blas_thread).
 
     Returns a dict with rnn_weights, lstm_weights, rnn_macs, lstm_macs (ints)
     and rnn_seconds, lstm_seconds (floats).
@@ -467,8 +483,9 @@ def cost_per_step(rnn_forward, rnn_backward, lstm_forward, lstm_backward, N=32, 
             run()
             times.append(time.perf_counter() - start)
         return min(times)
-    rnn_seconds = best(lambda: rnn_backward(dh, rnn_forward(x, zeros, *rnn_w)[1]))
-    lstm_seconds = best(lambda: lstm_backward(dh, lstm_forward(x, zeros, zeros, p["Wx"], p["Wh"], p["b"])[1]))
+    with one_blas_thread():
+        rnn_seconds = best(lambda: rnn_backward(dh, rnn_forward(x, zeros, *rnn_w)[1]))
+        lstm_seconds = best(lambda: lstm_backward(dh, lstm_forward(x, zeros, zeros, p["Wx"], p["Wh"], p["b"])[1]))
     return {"rnn_weights": D * H + H * H + H, "lstm_weights": 4 * (D * H + H * H + H),
             "rnn_macs": (D + H) * H, "lstm_macs": 4 * (D + H) * H,
             "rnn_seconds": rnn_seconds, "lstm_seconds": lstm_seconds}
