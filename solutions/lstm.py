@@ -145,14 +145,14 @@ def lstm_backward(dh, cache):
     c_prev = np.concatenate([c0[:, None], c[:, :-1]], axis=1)   # c_{t-1} for every t, (N, T, H)
     h_prev = np.concatenate([h0[:, None], h[:, :-1]], axis=1)   # h_{t-1} for every t, (N, T, H)
     tanh_c = np.tanh(c)
-    # Local derivatives of every step at once, (N, T, H) each: how c_t moves the gates' pre-activations
-    # (through i, f, g) and how h_t moves the output gate's and c_t itself.
+    # Local derivatives of every step at once: how the pre-activations of i, f, g move c_t,
+    # how the output gate's moves h_t, and how c_t moves h_t.
     dc_da = np.concatenate([g * i * (1 - i),      # c = ... + i * g,      sigmoid' = i (1 - i)
                             c_prev * f * (1 - f), # c = f * c_prev + ...,  sigmoid' = f (1 - f)
                             i * (1 - g ** 2)],    # c = ... + i * g,      tanh' = 1 - g^2
-                           axis=2)                # (N, T, 3H): blocks i, f, g
-    dh_dao = tanh_c * o * (1 - o)                  # h = o * tanh(c), sigmoid' = o (1 - o)
-    dh_dc = o * (1 - tanh_c ** 2)                  # h = o * tanh(c), tanh' = 1 - tanh(c)^2
+                           axis=2)                # dc_t/da, (N, T, 3H): blocks i, f, g
+    dh_dao = tanh_c * o * (1 - o)                  # dh_t/da_o: h = o * tanh(c), sigmoid' = o (1 - o)
+    dh_dc = o * (1 - tanh_c ** 2)                  # dh_t/dc_t: h = o * tanh(c), tanh' = 1 - tanh(c)^2
     da = np.empty((N, T, 4 * H))                   # dL/da_t for every step
     dh_carry = np.zeros((N, H))                    # dL/dh_t arriving through the recurrence from step t+1
     dc_carry = np.zeros((N, H))                    # dL/dc_t arriving from step t+1 (the cell path)
