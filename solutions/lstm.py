@@ -147,23 +147,24 @@ def lstm_backward(dh, cache):
     tanh_c = np.tanh(c)
     # Local derivatives of every step at once: how the pre-activations of i, f, g move c_t,
     # how the output gate's moves h_t, and how c_t moves h_t.
-    dc_da = np.concatenate([g * i * (1 - i),      # c = ... + i * g,      sigmoid' = i (1 - i)
-                            c_prev * f * (1 - f), # c = f * c_prev + ...,  sigmoid' = f (1 - f)
-                            i * (1 - g ** 2)],    # c = ... + i * g,      tanh' = 1 - g^2
-                           axis=2)                # dc_t/da, (N, T, 3H): blocks i, f, g
+    dc_da = np.stack([g * i * (1 - i),              # c = ... + i * g,       sigmoid' = i (1 - i)
+                      c_prev * f * (1 - f),         # c = f * c_prev + ...,  sigmoid' = f (1 - f)
+                      i * (1 - g ** 2)],            # c = ... + i * g,       tanh' = 1 - g^2
+                     axis=2)                        # dc_t/da, (N, T, 3, H): blocks i, f, g
     dh_dao = tanh_c * o * (1 - o)                  # dh_t/da_o: h = o * tanh(c), sigmoid' = o (1 - o)
     dh_dc = o * (1 - tanh_c ** 2)                  # dh_t/dc_t: h = o * tanh(c), tanh' = 1 - tanh(c)^2
-    da = np.empty((N, T, 4 * H))                   # dL/da_t for every step
+    da = np.empty((N, T, 4, H))                    # dL/da_t for every step, block by block (i, f, g, o)
     dh_carry = np.zeros((N, H))                    # dL/dh_t arriving through the recurrence from step t+1
     dc_carry = np.zeros((N, H))                    # dL/dc_t arriving from step t+1 (the cell path)
     for t in reversed(range(T)):
         dh_t = dh[:, t] + dh_carry                 # total gradient at h_t: the output's plus the carried
         dc_t = dc_carry + dh_t * dh_dc[:, t]       # total gradient at c_t: later steps' plus through h_t
-        da[:, t, :3 * H] = np.tile(dc_t, 3) * dc_da[:, t]   # into the pre-activations of i, f, g
-        da[:, t, 3 * H:] = dh_t * dh_dao[:, t]              # and of o
+        da[:, t, :3] = dc_t[:, None] * dc_da[:, t] # into the pre-activations of i, f, g
+        da[:, t, 3] = dh_t * dh_dao[:, t]          # and of o
         dc_carry = dc_t * f[:, t]                  # the additive path: c_t = f_t * c_{t-1} + ...
-        dh_carry = da[:, t] @ Wh.T                 # a_t = ... + h_{t-1} @ Wh
+        dh_carry = da[:, t].reshape(N, 4 * H) @ Wh.T   # a_t = ... + h_{t-1} @ Wh
     dh0, dc0 = dh_carry, dc_carry                  # what reached h_{-1} = h0 and c_{-1} = c0
+    da = da.reshape(N, T, 4 * H)                   # the blocks side by side, as in a_t
     dx = da @ Wx.T                                 # a_t = x_t @ Wx + ...  -> dL/dx_t at every step
     dWx = x.reshape(N * T, D).T @ da.reshape(N * T, 4 * H)      # sum over n and t in one product
     dWh = h_prev.reshape(N * T, H).T @ da.reshape(N * T, 4 * H) # likewise, with h_{t-1}
