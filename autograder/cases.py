@@ -7,7 +7,8 @@ shown to students, never the values.
 
 The sizes are chosen where bugs hide (peers' experience, see NOTES.md):
 D != H (a missing transpose fails) and D == H (it does not), T = 1 and T >= 5,
-N = 1, non-zero h0, T not divisible by k, k = 1, k = T and k > T, clipping
+N = 1, non-zero h0, T not divisible by k, k = 1, k = T and k > T (and the
+same for the checkpoint spacing `every`), link weights xi with xi[0] not 0 or 1, clipping
 below and above the threshold and a total of 0, softmax scores near 1e4,
 arrays of 1, 2 and 3 dimensions for the gradient checker; for the LSTM, non-zero
 c0 and dc_next (and dc_next = 0, the last step), every gate block different
@@ -148,6 +149,59 @@ def _truncation_cases():
             ("k = T", dict(N=3, T=5, D=2, H=4, k=5), make(3, 5, 2, 4, 5)),
             ("k > T", dict(N=2, T=4, D=3, H=5, k=6), make(2, 4, 3, 5, 6)),
             ("T = 1", dict(N=2, T=1, D=3, H=2, k=2), make(2, 1, 3, 2, 2))]
+
+
+# --- truncation, completed (notebook 03): weighted links and checkpointing --------------------------
+def _weighted_cases():
+    """(dh, cache, xi) with xi (T,): all ones, a chunk pattern, Bernoulli(p)/p draws, any real weights.
+
+    Cases with xi[0] not in {0, 1} show whether dh0 is scaled by the first link's weight.
+    """
+    def make(N, T, D, H, weights, zero_h0=False):
+        def draw(rng):
+            return (rng.normal(size=(N, T, H)), _sequence_cache(rng, N, T, D, H, zero_h0), weights(rng, T))
+        return draw
+
+    def ones(rng, T):
+        return np.ones(T)
+
+    def chunk_starts(k):
+        return lambda rng, T: np.where((np.arange(T) % k == 0) & (np.arange(T) > 0), 0.0, 1.0)
+
+    def bernoulli(p):
+        def draw(rng, T):
+            keep = rng.random(T) < p
+            keep[[1, 2]] = (True, False)            # both kinds of link, whatever the draw
+            return keep / p
+        return draw
+
+    def real(rng, T):                              # any numbers, negative ones too; xi[0] = 0.5
+        xi = rng.uniform(-1.0, 2.0, size=T)
+        xi[0] = 0.5
+        return xi
+
+    def single(rng, T):
+        return np.array([2.5])
+    return [("xi all ones (full BPTT), D != H", dict(N=3, T=6, D=4, H=5), make(3, 6, 4, 5, ones)),
+            ("xi = Bernoulli(p)/p, p = 0.6", dict(N=2, T=8, D=3, H=4, p=0.6), make(2, 8, 3, 4, bernoulli(0.6))),
+            ("real weights, xi[0] = 0.5", dict(N=2, T=7, D=4, H=3), make(2, 7, 4, 3, real)),
+            ("zeros at the chunk starts (k = 3), D == H", dict(N=2, T=7, D=4, H=4, k=3),
+             make(2, 7, 4, 4, chunk_starts(3))),
+            ("T = 1, N = 1, xi = [2.5]", dict(N=1, T=1, D=3, H=3), make(1, 1, 3, 3, single)),
+            ("real weights, h0 = 0, D > H", dict(N=2, T=5, D=5, H=3), make(2, 5, 5, 3, real, zero_h0=True))]
+
+
+def _checkpointed_cases():
+    """(dh, x, h0, Wx, Wh, b, every): T not divisible by every, every = 1, every = T, every > T, T = 1."""
+    def make(N, T, D, H, every):
+        return lambda rng: (rng.normal(size=(N, T, H)),) + _sequence(rng, N, T, D, H) + (every,)
+    return [("T not divisible by every", dict(N=2, T=7, D=3, H=4, every=3), make(2, 7, 3, 4, 3)),
+            ("every = 1", dict(N=2, T=5, D=4, H=3, every=1), make(2, 5, 4, 3, 1)),
+            ("every = 3 = sqrt(T), D == H, N = 1", dict(N=1, T=9, D=4, H=4, every=3), make(1, 9, 4, 4, 3)),
+            ("every = T", dict(N=3, T=6, D=2, H=4, every=6), make(3, 6, 2, 4, 6)),
+            ("every > T", dict(N=2, T=4, D=3, H=5, every=9), make(2, 4, 3, 5, 9)),
+            ("T = 1", dict(N=2, T=1, D=3, H=2, every=2), make(2, 1, 3, 2, 2))]
+# --- end of truncation, completed ---------------------------------------------------------------------
 
 
 def _step_jacobians():
@@ -291,6 +345,10 @@ _BUILDERS = {
     "gradient_contributions": _backward_cases,
     "rnn_backward_truncated": _truncation_cases,
     "rnn_backward_chunked": _truncation_cases,
+    # truncation, completed (notebook 03)
+    "rnn_backward_weighted": _weighted_cases,
+    "rnn_backward_checkpointed": _checkpointed_cases,
+    # end of truncation, completed
     "step_jacobians": _step_jacobians,
     "gradient_norms_through_time": _gradient_norms_through_time,
     "scale_to_spectral_radius": _scale_to_spectral_radius,

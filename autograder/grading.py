@@ -19,7 +19,9 @@ ValueError or does nothing earns nothing).
 | rnn_step_backward            | dx_t, dh_prev, dWx, dWh, db 0.18 each, arguments unchanged 0.1     |
 | rnn_backward,                | dx 0.2, dh0 0.15, dWx 0.2, dWh 0.2, db 0.15,                       |
 |  rnn_backward_truncated,     |  arguments unchanged 0.1                                           |
-|  rnn_backward_chunked        |                                                                    |
+|  rnn_backward_chunked,       |                                                                    |
+|  rnn_backward_weighted,      |                                                                    |
+|  rnn_backward_checkpointed   |                                                                    |
 | gradient_contributions       | C 0.9, arguments unchanged 0.1                                     |
 | step_jacobians               | J 0.9, arguments unchanged 0.1                                     |
 | gradient_norms_through_time  | norms 0.9, arguments unchanged 0.1                                 |
@@ -36,8 +38,14 @@ are the reference's, and backward functions get caches from the reference
 forward pass, so one bug costs marks in one function only. Only building
 blocks stand in, never a function that can compute F by itself (rnn_backward
 is not a stand-in for rnn_step_backward: a one-step cache would hand over the
-answer; nor rnn_backward_truncated for rnn_backward: k = T would). A function
-called beyond these is the student's own.
+answer; nor rnn_backward_truncated for rnn_backward: k = T would; nor
+rnn_backward or rnn_backward_chunked for rnn_backward_weighted: xi all ones or
+zeros at the chunk starts would). rnn_backward_checkpointed is the exception
+that proves the rule: its outputs are by definition those of rnn_forward +
+rnn_backward, its point is the memory it keeps, which outputs cannot show (the
+notebook's self-check measures it with tracemalloc); so the forward and backward
+passes stand in as the building blocks they are. A function called beyond these
+is the student's own.
 
 Diagnosis: when a part is wrong, every known mistake of F (mistakes/) is run
 on the same inputs; a mistake is named when the student's values agree with
@@ -105,6 +113,10 @@ STAND_INS = {
     "gradient_contributions": ("rnn_step_forward", "rnn_forward", "rnn_step_backward"),
     "rnn_backward_truncated": ("rnn_step_backward", "rnn_backward"),
     "rnn_backward_chunked": ("rnn_step_backward", "rnn_backward"),
+    # truncation, completed (notebook 03)
+    "rnn_backward_weighted": ("rnn_step_backward",),
+    "rnn_backward_checkpointed": ("rnn_step_forward", "rnn_forward", "rnn_backward"),
+    # end of truncation, completed
     "step_jacobians": (),
     "gradient_norms_through_time": ("rnn_step_backward", "step_jacobians"),
     "scale_to_spectral_radius": (),
@@ -134,6 +146,10 @@ PARTS = {
     "gradient_contributions": (Part("C", 0.9, None), Part(ARGS, 0.1, ARGS)),
     "rnn_backward_truncated": _BACKWARD,
     "rnn_backward_chunked": _BACKWARD,
+    # truncation, completed (notebook 03)
+    "rnn_backward_weighted": _BACKWARD,
+    "rnn_backward_checkpointed": _BACKWARD,
+    # end of truncation, completed
     "step_jacobians": (Part("J", 0.9, None), Part(ARGS, 0.1, ARGS)),
     "gradient_norms_through_time": (Part("norms", 0.9, None), Part(ARGS, 0.1, ARGS)),
     "scale_to_spectral_radius": (Part("W_scaled", 0.7, None),

@@ -81,7 +81,8 @@ def _truncation_explorer():
 
 
 def truncation_T_case():
-    """Notebook 03, truncation_explorer (T_max=60): T moved to 60, a T not seen before (matrix and bias recomputed)."""
+    """Notebook 03, truncation_explorer (T_max=60): T moved to 60, a T not seen before (matrix and the bias at
+    every k = 1..60 recomputed)."""
     state = {}
 
     def setup():                 # a fresh explorer each time: its per-T cache starts empty
@@ -102,6 +103,22 @@ def truncation_k_case():
     def move():
         return update(60, 60, "chunked")
     return move
+
+
+# --- notebook 03, truncation completed: the explorer's rho slider ---
+def truncation_rho_case():
+    """Notebook 03, truncation_explorer (T_max=60): rho moved to 1.5 at T = 60, k = 60 (new rho: the matrix and
+    the bias at every k recomputed)."""
+    state = {}
+
+    def setup():                 # a fresh explorer each time: its per-(T, rho) cache starts empty
+        state["update"] = _truncation_explorer()
+
+    def move():
+        return state["update"](60, 60, "sliding", 1.5)
+    move.setup = setup
+    return move
+# --- end of notebook 03, truncation completed ---
 
 
 def norm_case():
@@ -137,6 +154,7 @@ CASES = {
     "02 contributions_widget: T = 60, rho = 2.0": contributions_case,
     "03 truncation_explorer: T -> 60 (new T), k = 60": truncation_T_case,
     "03 truncation_explorer: k -> 60 (T = 60 cached)": truncation_k_case,
+    "03 truncation_explorer: rho -> 1.5 (new rho), T = 60, k = 60": truncation_rho_case,
     "04 norm_explorer: rho = 1.5, T = 200, input std = 3.16": norm_case,
     "05 gated_explorer: T = 200, forget bias = 5, rho = 1.5 (both curves new)": gated_case,
 }

@@ -424,3 +424,57 @@ def plot_predictions(fns, runs, string):
     axes[-1, 0].set_xlabel("symbol read at step t (orange dots: allowed next symbols; red box: long-range step)")
     fig.colorbar(im, ax=axes[:, 0].tolist(), fraction=0.02, label="probability")
     return fig
+
+
+def print_length_shares(strings, ks=(6, 8, 10)):
+    """Print the shortest length, and for each k the share of strings whose long-range dependency fits in
+    the first chunk of k steps (length <= k + 2)."""
+    lengths = np.array([len(s) for s in strings])
+    print(f"shortest string: {lengths.min()} symbols")
+    for k in ks:
+        print(f"k = {k:2d}: strings of length <= {k + 2}: {np.mean(lengths <= k + 2):.0%}")
+
+
+def print_what_the_run_shows(run, test_strings):
+    """One sentence computed from an LMRun: how soon the local rules and the long-range symbol are learned.
+
+    Training amplifies the rounding differences between BLAS kernels, so another
+    machine prints other numbers; the sentence is true for this run.
+    """
+    first, last = run.history[0], run.metrics
+    n = len(test_strings)
+    print(f"What this run shows: after {run.checkpoints[0]} updates the local accuracy is {first['local']:.3f} and "
+          f"the long-range accuracy {first['long_range']:.3f}; after {run.checkpoints[-1]} updates they are "
+          f"{last['local']:.3f} and {last['long_range']:.3f} (the long-range symbol of "
+          f"{round(last['long_range'] * n)} of the {n} test strings).")
+
+
+def load_precomputed_sweep():
+    """The longer run shipped in bpttlab/data/reber_lm_sweep.json (made by benchmarks/reber_lm_sweep.py with
+    the reference functions): a dict with "seeds", "updates", "settings", "machine" and "results", one per k."""
+    import json
+    from pathlib import Path
+    return json.loads((Path(__file__).parent / "data" / "reber_lm_sweep.json").read_text())
+
+
+def sweep_table(sweep):
+    """The precomputed sweep as a text table, mean [min, max] over the seeds: a str."""
+    def cell(values):
+        v = np.array([np.nan if x is None else x for x in values], dtype=float)
+        if not v.size or not np.all(np.isfinite(v)):
+            return "(none)"
+        return f"{np.mean(v):.2f} [{np.min(v):.2f}, {np.max(v):.2f}]"
+    last = str(sweep["updates"][-1])
+    heads = [f"long-range, {u}" for u in sweep["updates"]] + [f"{last}: len <= k+2", f"{last}: longer",
+                                                               f"local, {last}"]
+    seeds = sweep["seeds"]
+    lines = [f"PRECOMPUTED by {sweep['generated_by']} (seeds {seeds[0]}-{seeds[-1]}: mean [min, max] over the "
+             f"seeds; chance = 0.50 for long-range)",
+             f"(computed with {sweep['machine']}; other BLAS kernels give other numbers for runs that have not "
+             "converged)",
+             f"{'k':>5} | " + " | ".join(f"{h:>18}" for h in heads)]
+    for row in sweep["results"]:
+        cells = [cell(row["long_range"][str(u)]) for u in sweep["updates"]]
+        cells += [cell(row["long_range_fits"]), cell(row["long_range_longer"]), cell(row["local"][last])]
+        lines.append(f"{(row['k'] or 'full')!s:>5} | " + " | ".join(f"{c:>18}" for c in cells))
+    return "\n".join(lines)

@@ -138,20 +138,26 @@ class EchoRun:
     losses: np.ndarray          # (updates,)
     accuracy: float
     params: dict
+    steps_per_update: int = None   # S, the time steps of every stream read per update
 
 
 def train_echo(rnn_forward, rnn_backward_chunked, L, k, *, updates=2000, H=32, N=32,
-               chunks_per_update=1, lr=3e-3, clip_grad_norm=None, max_norm=1.0, seed=0, progress=None):
+               chunks_per_update=1, steps_per_update=None, lr=3e-3, clip_grad_norm=None, max_norm=1.0,
+               seed=0, progress=None):
     """Train a tanh RNN on the delayed-echo stream with chunked truncated BPTT.
 
-    Every update reads the next chunks_per_update * k steps of N streams,
-    starting from the hidden state left by the previous update (carried, not
-    backpropagated into), and backpropagates with
-    rnn_backward_chunked(dh, cache, k).
+    Every update reads the next S steps of N streams (S = steps_per_update,
+    or chunks_per_update * k when it is None), starting from the hidden state
+    left by the previous update (carried, not backpropagated into), and
+    backpropagates with rnn_backward_chunked(dh, cache, k): chunks of k steps
+    counted from the update's first step, the last one shorter when k does not
+    divide S. With a fixed S every k reads the same data (the stream depends on
+    the seed only) and makes the same number of updates: only the truncation differs.
 
     Inputs:
     - rnn_forward, rnn_backward_chunked: the student's functions (contract signatures)
     - L: the delay; k: the truncation (chunk) length
+    - steps_per_update: S, the steps read per update (None: chunks_per_update * k)
     - updates, H, N, lr, seed: training length, hidden size, batch size, Adam step size, seed
     - clip_grad_norm: None, or the function of notebook 04 ((grads, max_norm) -> (clipped, norm))
     - progress: None, or a function called as progress(update_index) (for a progress bar)
@@ -160,6 +166,9 @@ def train_echo(rnn_forward, rnn_backward_chunked, L, k, *, updates=2000, H=32, N
     """
     if not (isinstance(k, (int, np.integer)) and k >= 1):
         raise ValueError(f"k must be a whole number >= 1; got {k!r}")
+    S = k * chunks_per_update if steps_per_update is None else steps_per_update
+    if not (isinstance(S, (int, np.integer)) and S >= 1):
+        raise ValueError(f"steps_per_update must be a whole number >= 1; got {S!r}")
     rng = np.random.default_rng(seed + 1)            # the data stream; init_params uses seed
     params = init_params(H, seed)
     adam = Adam(lr=lr)
@@ -167,7 +176,7 @@ def train_echo(rnn_forward, rnn_backward_chunked, L, k, *, updates=2000, H=32, N
     bits = rng.integers(0, 2, size=(N, L))           # streams already running: every step has a target
     losses = np.empty(updates)
     for i in range(updates):
-        x, y, has_target, bits = echo_batch(bits, N, k * chunks_per_update, L, rng)
+        x, y, has_target, bits = echo_batch(bits, N, S, L, rng)
         h, cache = rnn_forward(x, h_carry, params["Wx"], params["Wh"], params["b"])
         losses[i], dh, dw, dc, _ = readout_loss(h, params["w"], params["c"], y, has_target)
         _, _, dWx, dWh, db = rnn_backward_chunked(dh, cache, k)
@@ -179,7 +188,7 @@ def train_echo(rnn_forward, rnn_backward_chunked, L, k, *, updates=2000, H=32, N
         if progress is not None:
             progress(i)
     return EchoRun(L=L, k=k, seed=seed, updates=updates, losses=losses,
-                   accuracy=echo_accuracy(rnn_forward, params, L), params=params)
+                   accuracy=echo_accuracy(rnn_forward, params, L), params=params, steps_per_update=S)
 
 
 def echo_sweep(rnn_forward, rnn_backward_chunked, L, ks, seeds=(0,), **train_kwargs):
@@ -189,6 +198,28 @@ def echo_sweep(rnn_forward, rnn_backward_chunked, L, ks, seeds=(0,), **train_kwa
     """
     return {k: [train_echo(rnn_forward, rnn_backward_chunked, L, k, seed=s, **train_kwargs) for s in seeds]
             for k in ks}
+
+
+def print_echo_runs(runs, learned=0.95):
+    """Print the accuracy of every run of an echo_sweep, then what the runs show, in one sentence.
+
+    runs: dict k -> list of EchoRun (from echo_sweep), all with the same delay L.
+    learned: the accuracy from which a run counts as having learned the echo.
+    The sentence is computed from these runs, so it holds on the machine that
+    ran them (training amplifies the rounding differences between BLAS
+    kernels: another machine prints other accuracies).
+    """
+    L = next(iter(runs.values()))[0].L
+    for k, rs in sorted(runs.items()):
+        print(f"L = {L}, k = {k:2d}: accuracy on fresh streams " + ", ".join(f"{r.accuracy:.3f}" for r in rs))
+    print(f"(guessing gives 0.50; a run counts as having learned the echo from {learned:.2f} on)")
+    parts = []
+    for k, rs in sorted(runs.items()):
+        acc = np.mean([r.accuracy for r in rs])
+        where = "k > L" if k > L else ("k = L" if k == L else "k < L")
+        verdict = "learned" if acc >= learned else "not learned"
+        parts.append(f"k = {k} ({where}): {verdict} ({acc:.3f})")
+    print("What this run shows: " + "; ".join(parts) + ".")
 
 
 def smooth(values, width=50):
@@ -216,7 +247,10 @@ def plot_echo_runs(runs, ax=None, width=50):
     ax.axhline(np.log(2), color="gray", ls="--", lw=1)
     ax.text(0, np.log(2), "  guessing (ln 2)", va="bottom", color="gray", fontsize=8)
     L = next(iter(runs.values()))[0].L
-    ax.set(xlabel="update (one chunk of k steps each)", ylabel="training loss (smoothed)",
+    S = {r.steps_per_update for rs in runs.values() for r in rs}
+    per_update = (f"{S.pop()} steps per update for every k" if len(S) == 1 and None not in S
+                  else "one chunk of k steps per update")
+    ax.set(xlabel=f"update ({per_update})", ylabel="training loss (smoothed)",
            title=f"Delayed echo, L = {L}: chunked TBPTT with several k")
     ax.legend(fontsize=8)
     return ax
@@ -232,12 +266,48 @@ def load_precomputed_sweep():
     return json.loads((Path(__file__).parent / "data" / "delayed_echo_sweep.json").read_text())
 
 
+def sweep_fingerprint(rnn_forward, rnn_backward_chunked, sweep, row=0):
+    """The mean training loss of the first sweep["settings"]["fingerprint_updates"] updates of one row
+    of the precomputed sweep (its first seed): a float.
+
+    Unlike the final accuracy, which thousands of updates make depend on the
+    machine's BLAS kernel, this early part of training is the same on every
+    machine to about 1e-12 (benchmarks/numeric_spread.py measures it), so it
+    shows that the shipped rows come from this code, data and settings.
+    """
+    s, r = sweep["settings"], sweep["results"][row]
+    run = train_echo(rnn_forward, rnn_backward_chunked, r["L"], r["k"], seed=sweep["seeds"][0],
+                     updates=s["fingerprint_updates"], H=s["H"], N=s["N"], lr=s["lr"],
+                     steps_per_update=r.get("steps_per_update"))
+    return float(np.mean(run.losses))
+
+
 def sweep_table(sweep):
     """The precomputed sweep as a text table (one line per L and k): a str."""
     lines = [f"PRECOMPUTED by {sweep['generated_by']} ({sweep['settings']['updates']} updates, "
-             f"seeds {sweep['seeds']}; chance = 0.50)", f"{'L':>3} {'k':>3}   {'accuracy per seed':<24} k vs L"]
+             f"seeds {sweep['seeds']}; chance = 0.50)",
+             f"(computed with {sweep['machine']}; rows that have not converged come out differently with "
+             "other BLAS kernels)" if "machine" in sweep else "(the BLAS kernel was not recorded)",
+             f"{'L':>3} {'k':>3} {'S':>4}   {'accuracy per seed':<24} k vs L   (S: steps per update)"]
     for row in sweep["results"]:
         L, k = row["L"], row["k"]
+        S = row.get("steps_per_update", k)            # sweeps made before S existed: one chunk per update
         where = "k > L" if k > L else ("k = L" if k == L else "k < L")
-        lines.append(f"{L:>3} {k:>3}   {'  '.join(f'{a:.2f}' for a in row['accuracy']):<24} {where}")
+        lines.append(f"{L:>3} {k:>3} {S:>4}   {'  '.join(f'{a:.2f}' for a in row['accuracy']):<24} {where}")
+    return "\n".join(lines)
+
+
+def sweep_summary(sweep, learned=0.9):
+    """What the precomputed sweep says, as sentences computed from its numbers: a str.
+
+    Groups the runs by k against L (k > L, k = L, k < L) and gives the range of
+    their accuracies and how many reached `learned` (chance is 0.5).
+    """
+    groups = {"k >= L + 1": lambda k, L: k > L, "k = L": lambda k, L: k == L, "k < L": lambda k, L: k < L}
+    lines = []
+    for name, belongs in groups.items():
+        accs = [a for row in sweep["results"] if belongs(row["k"], row["L"]) for a in row["accuracy"]]
+        if accs:
+            lines.append(f"{name}: accuracy {min(accs):.2f} to {max(accs):.2f}; "
+                         f"{sum(a >= learned for a in accs)} of {len(accs)} runs reach {learned:.2f}")
     return "\n".join(lines)

@@ -22,22 +22,28 @@ def _check_T_k(T, k):
             raise ValueError(f"{name} must be a whole number >= 1; got {v!r}")
 
 
-def random_problem(N=4, T=30, D=3, H=16, weight_scale=1.0, seed=0):
+def random_problem(N=4, T=30, D=3, H=16, weight_scale=1.0, seed=0, rho=None):
     """A random tanh RNN, its inputs and an upstream gradient, for experiments.
 
     Wh is Gaussian with standard deviation weight_scale / sqrt(H) (spectral
-    radius close to weight_scale), Wx has standard deviation 1 / sqrt(D),
-    inputs and dh are standard normal, h0 = 0.1 * standard normal.
+    radius close to weight_scale for large H), or, when rho is given, rho times
+    a random orthogonal matrix (every eigenvalue has modulus rho: spectral
+    radius exactly rho). Wx has standard deviation 1 / sqrt(D), inputs and dh
+    are standard normal, h0 = 0.1 * standard normal.
 
     Returns a dict with x (N, T, D), h0 (N, H), Wx (D, H), Wh (H, H), b (H,),
     dh (N, T, H).
     """
     _check_T_k(T, 1)
     rng = np.random.default_rng(seed)
-    return {"x": rng.standard_normal((N, T, D)), "h0": 0.1 * rng.standard_normal((N, H)),
-            "Wx": rng.standard_normal((D, H)) / np.sqrt(D),
-            "Wh": weight_scale * rng.standard_normal((H, H)) / np.sqrt(H),
-            "b": 0.1 * rng.standard_normal(H), "dh": rng.standard_normal((N, T, H))}
+    p = {"x": rng.standard_normal((N, T, D)), "h0": 0.1 * rng.standard_normal((N, H)),
+         "Wx": rng.standard_normal((D, H)) / np.sqrt(D),
+         "Wh": weight_scale * rng.standard_normal((H, H)) / np.sqrt(H),
+         "b": 0.1 * rng.standard_normal(H), "dh": rng.standard_normal((N, T, H))}
+    if rho is not None:
+        Q, R = np.linalg.qr(p["Wh"])
+        p["Wh"] = rho * Q * np.sign(np.diag(R))       # orthogonal (Haar-distributed) times rho
+    return p
 
 
 def window_starts(T, k, scheme):
@@ -123,32 +129,36 @@ def states_kept(T, k):
     return min(k, T) + 1
 
 
-def cost_vs_k(rnn_forward, rnn_backward_truncated, rnn_backward_chunked, ks, problem, repeats=3):
+def cost_vs_k(rnn_forward, rnn_backward_truncated, rnn_backward_chunked, ks, problem, repeats=5):
     """Measured time of each scheme's backward pass, and its counted cost, for every k.
 
-    Inputs as gradient_bias; repeats: timing repetitions (the fastest is kept:
-    it is the one least disturbed by other programs).
+    Inputs as gradient_bias; repeats: timed calls per k and scheme. Times are
+    CPU seconds of this process (time.process_time) with the BLAS pinned to
+    one thread (threadpoolctl), the median of the repeats: other programs on
+    the machine and the number of BLAS threads then barely change them.
 
     Returns a dict with "k" (K,), "states" (K,) from states_kept, and for each
-    scheme a dict with "seconds" (K,)
-    (fastest wall time of one backward call) and "steps" (K,) from backward_steps.
+    scheme a dict with "seconds" (K,) (median CPU time of one backward call)
+    and "steps" (K,) from backward_steps.
     """
+    from threadpoolctl import threadpool_limits
     ks = np.asarray(list(ks), dtype=int)
     p = problem
     T = p["x"].shape[1]
     _, cache = rnn_forward(p["x"], p["h0"], p["Wx"], p["Wh"], p["b"])
     out = {"k": ks, "T": T, "states": np.array([states_kept(T, int(k)) for k in ks])}
-    for scheme, fn in (("sliding", rnn_backward_truncated), ("chunked", rnn_backward_chunked)):
-        secs = []
-        for k in ks:
-            times = []
-            for _ in range(repeats):
-                start = time.perf_counter()
-                fn(p["dh"], cache, int(k))
-                times.append(time.perf_counter() - start)
-            secs.append(min(times))
-        out[scheme] = {"seconds": np.array(secs),
-                       "steps": np.array([backward_steps(T, int(k), scheme) for k in ks])}
+    with threadpool_limits(limits=1):
+        for scheme, fn in (("sliding", rnn_backward_truncated), ("chunked", rnn_backward_chunked)):
+            secs = []
+            for k in ks:
+                times = []
+                for _ in range(repeats):
+                    start = time.process_time()
+                    fn(p["dh"], cache, int(k))
+                    times.append(time.process_time() - start)
+                secs.append(float(np.median(times)))
+            out[scheme] = {"seconds": np.array(secs),
+                           "steps": np.array([backward_steps(T, int(k), scheme) for k in ks])}
     return out
 
 
@@ -192,7 +202,7 @@ def plot_cost(cost, axes=None, k_mark=None):
     axes[1].set_yscale("log")
     for ax in axes:
         ax.set_xscale("log")
-    axes[0].set(xlabel="k", ylabel="ms per backward call", title=f"measured time (T = {cost['T']})")
+    axes[0].set(xlabel="k", ylabel="ms per backward call", title=f"CPU time, 1 BLAS thread, median (T = {cost['T']})")
     axes[1].set(xlabel="k", ylabel="count", title="counted cost")
     axes[0].legend(fontsize=8)
     axes[1].legend(fontsize=8)
@@ -224,7 +234,8 @@ def masked_view(C, k, scheme):
 
 
 def _masked_title(view, k, scheme, T):
-    return f"{scheme}, k = {min(k, T)}: grey = dropped\n({100 * view['lost']:.0f}% of the norm of all terms)"
+    shown = f"k = {k}" if k <= T else f"k = {k} > T: clamped to T = {T}"
+    return f"{scheme}, {shown}; grey = dropped\n({100 * view['lost']:.0f}% of the norm of all terms)"
 
 
 def plot_masked_contributions(C, k, scheme, ax=None, colorbar=True):
@@ -241,7 +252,7 @@ def plot_masked_contributions(C, k, scheme, ax=None, colorbar=True):
     view = masked_view(C, k, scheme)
     ax.imshow(view["dropped"], cmap="Greys", vmin=0, vmax=3, interpolation="nearest")
     im = ax.imshow(view["kept"], cmap="viridis", vmin=view["vmin"], vmax=view["vmax"], interpolation="nearest")
-    ax.set(xlabel="deposit step s", ylabel="loss step t", title=_masked_title(view, k, scheme, len(C)))
+    ax.set(xlabel="deposit step s", ylabel="loss step t", title=_masked_title(view, min(k, len(C)), scheme, len(C)))
     if colorbar:
         plt.colorbar(im, ax=ax, label="log10 C[t, s]", shrink=0.8)
     return ax
@@ -250,17 +261,24 @@ def plot_masked_contributions(C, k, scheme, ax=None, colorbar=True):
 # ---------------------------------------------------------------- widget
 
 def truncation_explorer(rnn_forward, rnn_backward, gradient_contributions, rnn_backward_truncated,
-                        rnn_backward_chunked, T_max=60, T=30, k=8, scheme="sliding", seed=0, show=True):
-    """Sliders for T and k and a scheme toggle; redraws the masked contribution matrix,
-    the bias curves and the cost curves with the current k marked.
+                        rnn_backward_chunked, T_max=60, T=30, k=8, rho=1.0, scheme="sliding", seed=0, show=True):
+    """Sliders for T, k and rho and a scheme toggle; redraws the masked contribution matrix
+    (with its colour bar), the bias of both schemes at every k = 1..T, and the cost curves,
+    with the current k marked.
 
     Inputs: the student's functions (contract signatures); T_max, the largest
-    T of the slider; T, k, scheme: the starting view. The computation for one
-    T (the matrix and the bias curves on a grid of k) is cached, so moving k
-    or switching the scheme only redraws.
+    T of the slider; T, k, rho, scheme: the starting view. rho is the spectral
+    radius of Wh (rho times a random orthogonal matrix): the smaller it is, the
+    faster contributions fade with distance and the less truncation throws away.
+    A k larger than T is clamped to T (no truncation), and the title says so.
+    The computation for one (T, rho) (the matrix, and the bias at every k) is
+    cached, so moving k or switching the scheme only redraws; after each view
+    the T one step either side is computed too, so a T step by the arrow keys
+    or a slow drag only redraws as well.
 
-    Returns (widget, update) where update(T, k, scheme) computes and draws one
-    view and returns the Figure (the function the controls call; handy for timing).
+    Returns (widget, update) where update(T, k, scheme, rho=rho) computes and
+    draws one view and returns the Figure (the function the controls call;
+    handy for timing).
     """
     import ipywidgets as widgets
     from IPython.display import display
@@ -269,27 +287,30 @@ def truncation_explorer(rnn_forward, rnn_backward, gradient_contributions, rnn_b
     from .unrolling import fix_ticks, fix_xlabel
 
     cache = {}
+    rho0 = rho
 
-    def compute(T):
-        if T not in cache:
-            p = random_problem(N=2, T=T, D=3, H=12, seed=seed)
+    def compute(T, rho):
+        key = (T, round(float(rho), 6))
+        if key not in cache:
+            p = random_problem(N=2, T=T, D=3, H=12, seed=seed, rho=rho)
             _, c = rnn_forward(p["x"], p["h0"], p["Wx"], p["Wh"], p["b"])
-            ks = np.unique(np.round(np.geomspace(1, T, 10)).astype(int))
-            cache[T] = (gradient_contributions(p["dh"], c),
-                        gradient_bias(rnn_forward, rnn_backward, rnn_backward_truncated, rnn_backward_chunked, ks, p))
-        return cache[T]
+            cache[key] = (gradient_contributions(p["dh"], c),
+                          gradient_bias(rnn_forward, rnn_backward, rnn_backward_truncated, rnn_backward_chunked,
+                                        range(1, T + 1), p))      # every k shown: no interpolation
+        return cache[key]
 
     # One figure whose artists are updated in place: re-creating axes and ticks on
     # every move would triple the drawing time.
-    fig = Figure(figsize=(12, 3.7), dpi=72)          # notebook-sized PNG: fewer pixels to draw and encode
-    axes = fig.subplots(1, 3)
-    fig.subplots_adjust(left=0.05, right=0.99, bottom=0.15, top=0.84, wspace=0.3)
+    fig = Figure(figsize=(12.5, 3.7), dpi=72)        # notebook-sized PNG: fewer pixels to draw and encode
+    axes = fig.subplots(1, 3, width_ratios=(1.15, 1, 1))
+    fig.subplots_adjust(left=0.05, right=0.99, bottom=0.15, top=0.84, wspace=0.42)
     grey = axes[0].imshow(np.ones((1, 1)), cmap="Greys", vmin=0, vmax=3, interpolation="nearest")
     colour = axes[0].imshow(np.ones((1, 1)), cmap="viridis", interpolation="nearest")
+    bar = fig.colorbar(colour, ax=axes[0], fraction=0.05, pad=0.02, label="log10 C[t, s]")
     axes[0].set(xlabel="deposit step s", ylabel="loss step t")
-    bias_lines = [axes[1].plot([], [], "o-", ms=3, color=f"C{i}", label=name)[0] for i, name in enumerate(SCHEMES)]
+    bias_lines = [axes[1].plot([], [], "-", lw=1.5, color=f"C{i}", label=name)[0] for i, name in enumerate(SCHEMES)]
     axes[1].set(xlabel="k", ylabel="log10 ||dWh_k - dWh|| / ||dWh||",
-                title="bias: sliding (blue), chunked (orange)")
+                title="bias at every k: sliding (blue), chunked (orange)")
     cost_lines = [axes[2].plot([], [], color=f"C{i}")[0] for i in range(len(SCHEMES))]
     cost_lines.append(axes[2].plot([], [], "k--")[0])
     axes[2].set(xlabel="k", ylabel="count", title="cost: backward steps (solid),\nstates kept (dashed)")
@@ -299,39 +320,45 @@ def truncation_explorer(rnn_forward, rnn_backward, gradient_contributions, rnn_b
         ax.set_title(ax.get_title(), y=1.0)
         fix_xlabel(ax)                   # and x labels at a fixed place: no tick-label measuring either
 
-    def update(T, k, scheme):
-        k = min(k, T)
-        C, bias = compute(T)
-        view = masked_view(C, k, scheme)
+    def update(T, k, scheme, rho=rho0):
+        C, bias = compute(T, rho)
+        view = masked_view(C, min(k, T), scheme)
         for image, data in ((grey, view["dropped"]), (colour, view["kept"])):
             image.set_data(data)
             image.set_extent((-0.5, T - 0.5, T - 0.5, -0.5))
         colour.set_clim(view["vmin"], view["vmax"])
+        fix_ticks(bar.ax, nbins=3, integer=True, which="y")   # 4 labels, not 9: each label costs a redraw ~6 ms
         fix_ticks(axes[0], nbins=3, integer=True)        # fixed ticks: no locator run on every draw
         axes[0].set_title(_masked_title(view, k, scheme, T))
         for line, name in zip(bias_lines, SCHEMES):       # log10 on a linear axis: no slow mathtext labels
             line.set_data(bias["k"], np.log10(np.maximum(bias[name]["rel_error"], 1e-16)))
+        axes[1].set_title(f"bias at every k (rho = {rho:.2f}):\nsliding (blue), chunked (orange)")
         ks = np.arange(1, T + 1)
         for line, name in zip(cost_lines, SCHEMES):
             line.set_data(ks, [backward_steps(T, int(q), name) for q in ks])
         cost_lines[2].set_data(ks, [states_kept(T, int(q)) for q in ks])
         for mark in marks:
-            mark.set_xdata([k, k])
+            mark.set_xdata([min(k, T)] * 2)
         for ax in axes[1:]:
             ax.relim()
             ax.autoscale_view()
             fix_ticks(ax, nbins=3)
         return fig
 
-    def show_view(T, k, scheme):
+    def show_view(T, k, scheme, rho):
         from .unrolling import figure_image         # one render (the inline backend's tight bbox draws twice)
-        display(figure_image(update(T, k, scheme)))
+        display(figure_image(update(T, k, scheme, rho)))
+        for T_next in (T + 1, T - 1):       # while the student looks: the views one slider step away
+            if 2 <= T_next <= T_max:
+                compute(T_next, rho)
 
     T_slider = widgets.IntSlider(value=T, min=2, max=T_max, description="T")
     k_slider = widgets.IntSlider(value=k, min=1, max=T_max, description="k")
+    rho_slider = widgets.FloatSlider(value=rho, min=0.5, max=1.5, step=0.05, description="rho",
+                                     readout_format=".2f")
     toggle = widgets.ToggleButtons(options=list(SCHEMES), value=scheme, description="scheme")
-    out = widgets.interactive_output(show_view, {"T": T_slider, "k": k_slider, "scheme": toggle})
-    box = widgets.VBox([widgets.HBox([T_slider, k_slider]), toggle, out])
+    out = widgets.interactive_output(show_view, {"T": T_slider, "k": k_slider, "scheme": toggle, "rho": rho_slider})
+    box = widgets.VBox([widgets.HBox([T_slider, k_slider, rho_slider]), toggle, out])
     if show:
         display(box)
     return box, update

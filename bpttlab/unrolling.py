@@ -48,16 +48,16 @@ def cache_floats(N, T, D, H):
     return parts
 
 
-def unrolled_view(rnn_forward, T, T_max=24, H=8, seed=0):
+def unrolled_view(rnn_forward, T, T_max=24, H=8, seed=0, rho=0.95):
     """Everything the unrolled-RNN figure shows, computed with the student's rnn_forward.
 
     Returns a dict with
     - "T": the sequence length; "T_max": the largest T on the memory axis
-    - "h": array of shape (T, H), the hidden states of demo_problem(T, H)
+    - "h": array of shape (T, H), the hidden states of demo_problem(T, H, rho)
     - "T_range": array (T_max,) of 1..T_max; "stored_MB": array (T_max,), the
       cache size in megabytes for the sizes STORE_SIZES at every T in T_range
     """
-    p = demo_problem(T, H=H, seed=seed)
+    p = demo_problem(T, H=H, rho=rho, seed=seed)
     h, _ = rnn_forward(p["x"], p["h0"], p["Wx"], p["Wh"], p["b"])
     h = np.asarray(h)
     if h.shape != (1, T, H):
@@ -76,12 +76,16 @@ def figure_image(fig):
 
     The inline backend would render it twice (bbox_inches="tight" needs an extra
     draw); the widgets' figures have fixed layouts, so one render is enough and
-    a redraw takes half the time.
+    a redraw takes half the time. Text is drawn without hinting: glyph hinting
+    is most of the cost of a widget's text (37 labels in notebook 03's explorer)
+    and a fifth of its redraw, for a difference hardly visible at 72 dpi.
     """
+    import matplotlib
     from IPython.display import Image
 
     buf = io.BytesIO()
-    fig.savefig(buf, format="png")
+    with matplotlib.rc_context({"text.hinting": "no_hinting"}):
+        fig.savefig(buf, format="png")
     return Image(data=buf.getvalue(), format="png")
 
 
@@ -222,10 +226,10 @@ class UnrolledPlot:
         return self.fig
 
 
-def show_unrolled(rnn_forward, T=6, T_max=24, H=8, seed=0):
-    """Compute, draw and show the unrolled view for one T (a static figure)."""
+def show_unrolled(rnn_forward, T=6, T_max=24, H=8, seed=0, rho=0.95):
+    """Compute, draw and show the unrolled view for one T (a static figure); Wh = rho * Q (demo_problem)."""
     plot = UnrolledPlot(max(T_max, T), H)
-    plot.update(unrolled_view(rnn_forward, T, T_max=T_max, H=H, seed=seed))
+    plot.update(unrolled_view(rnn_forward, T, T_max=T_max, H=H, seed=seed, rho=rho))
     plt.show()
 
 

@@ -86,6 +86,14 @@ def test_cases_cover_the_regimes_where_bugs_hide():
         assert any(s["k"] == 1 for s in sizes)
         assert any(s["k"] == s["T"] for s in sizes) and any(s["k"] > s["T"] for s in sizes)
         assert any(s["D"] != s["H"] for s in sizes)
+    # truncation, completed: link weights of every kind; checkpoint spacings that divide T or not
+    xis = [c.args[2] for c in cases_for("rnn_backward_weighted", 1)]
+    assert any(np.all(xi == 1) for xi in xis) and any(np.any(xi < 0) for xi in xis)
+    assert any(xi[0] not in (0.0, 1.0) for xi in xis)
+    assert any(set(np.unique(xi)) == {0.0, 1 / 0.6} for xi in xis)          # Bernoulli(p)/p, both values
+    spacing = [(c.args[1].shape[1], c.args[-1]) for c in cases_for("rnn_backward_checkpointed", 1)]
+    assert any(T % every and every < T for T, every in spacing) and any(every == 1 for _, every in spacing)
+    assert any(every == T for T, every in spacing) and any(every > T for T, every in spacing)
     # step functions: D != H and D == H
     for name in ("rnn_step_forward", "rnn_step_backward"):
         sizes = _sizes(name)
@@ -366,8 +374,10 @@ def test_correct_answers_in_other_styles_get_full_marks(name):
 
 
 def test_mistake_templates_are_correct_loop_style_answers():
-    from autograder.mistakes import clipping, contributions, gradcheck, losses, lstm, rnn, truncation, vanishing
-    for module in (rnn, gradcheck, contributions, truncation, vanishing, clipping, lstm, losses):
+    from autograder.mistakes import (clipping, contributions, gradcheck, losses, lstm, rnn, truncation,
+                                     truncation_complete, vanishing)
+    for module in (rnn, gradcheck, contributions, truncation, truncation_complete, vanishing, clipping, lstm,
+                   losses):
         for name, source in module.TEMPLATES.items():
             report = grade(source, name, SEEDS[1])
             assert report.fraction == 1.0, report.feedback
@@ -416,6 +426,9 @@ def rnn_step_backward(dh_next, cache):
                           "    dx, dh0, dWx, dWh, db = rnn_backward(dh_next[:, None], (x_t[:, None], h_prev, Wx, Wh, h_next[:, None]))\n"
                           "    return dx[:, 0], dh0, dWx, dWh, db\n"),
     ("rnn_backward_truncated", "def rnn_backward_truncated(dh, cache, k):\n    return rnn_backward_chunked(dh, cache, k)\n"),
+    ("rnn_backward_weighted", "def rnn_backward_weighted(dh, cache, xi):\n    return rnn_backward(dh, cache)\n"),
+    ("rnn_backward_weighted", "def rnn_backward_weighted(dh, cache, xi):\n"
+                              "    return rnn_backward_truncated(dh, cache, 1 + int(np.argmin(xi != 0)))\n"),
     ("lstm_step_backward", "def lstm_step_backward(dh_next, dc_next, cache):\n"
                            "    x_t, h_prev, c_prev, Wx, Wh, gates, c_next = cache\n"
                            "    dx, dh0, dc0, dWx, dWh, db = lstm_backward(dh_next[:, None], (x_t[:, None], h_prev, c_prev, "

@@ -71,6 +71,39 @@ def rnn_backward_truncated(dh, cache, k):
         total = piece if total is None else [a + b for a, b in zip(total, piece)]
     return tuple(total)
 
+# truncation, completed (notebook 03): built from the step and sequence functions, looked up by name
+def rnn_backward_weighted(dh, cache, xi):
+    x, h0, Wx, Wh, h = cache
+    N, T, H = h.shape
+    dx = np.zeros(x.shape)
+    dWx, dWh, db = np.zeros(Wx.shape), np.zeros(Wh.shape), np.zeros(H)
+    carry = np.zeros((N, H))
+    for t in reversed(range(T)):
+        h_prev = h0 if t == 0 else h[:, t - 1]
+        dx[:, t], back, a, b_, c = rnn_step_backward(dh[:, t] + carry, (x[:, t], h_prev, Wx, Wh, h[:, t]))
+        carry = xi[t] * back
+        dWx, dWh, db = dWx + a, dWh + b_, db + c
+    return dx, carry, dWx, dWh, db
+
+def rnn_backward_checkpointed(dh, x, h0, Wx, Wh, b, every):
+    T = x.shape[1]
+    kept, h_t = [], h0
+    for t in range(T):
+        if t % every == 0:
+            kept.append(h_t)
+        h_t, _ = rnn_step_forward(x[:, t], h_t, Wx, Wh, b)
+    pieces, carry = [], np.zeros(h0.shape)
+    dWx, dWh, db = np.zeros(Wx.shape), np.zeros(Wh.shape), np.zeros(Wh.shape[0])
+    for i in reversed(range(len(kept))):
+        start, stop = i * every, min((i + 1) * every, T)
+        _, seg = rnn_forward(x[:, start:stop], kept[i], Wx, Wh, b)
+        dh_seg = np.concatenate([dh[:, start:stop - 1], (dh[:, stop - 1] + carry)[:, None]], axis=1)
+        dx_s, carry, a, b_, c = rnn_backward(dh_seg, seg)
+        pieces.insert(0, dx_s)
+        dWx, dWh, db = dWx + a, dWh + b_, db + c
+    return np.concatenate(pieces, axis=1), carry, dWx, dWh, db
+# end of truncation, completed
+
 def gradient_norms_through_time(dh_last, cache):
     J = step_jacobians(cache)                 # (N, T, H, H)
     T = J.shape[1]
@@ -138,7 +171,8 @@ def test_the_callers_are_correct_on_their_own():
     ns.update({n: getattr(solutions, n) for n in ("rnn_step_forward", "rnn_step_backward", "step_jacobians",
                                                   "lstm_step_forward", "lstm_step_backward")})
     for name in ("rnn_forward", "rnn_backward", "rnn_backward_chunked", "rnn_backward_truncated",
-                 "gradient_norms_through_time", "lstm_forward", "lstm_backward"):
+                 "rnn_backward_weighted", "rnn_backward_checkpointed", "gradient_norms_through_time",
+                 "lstm_forward", "lstm_backward"):
         assert grade_function(name, in_process(ns), SEED).fraction == 1.0, name
 
 

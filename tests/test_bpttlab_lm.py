@@ -194,16 +194,81 @@ def test_train_rejects_bad_settings_by_name(kwargs, message):
 
 
 def test_the_notebooks_claims_full_bptt_learns_and_short_chunks_do_not():
-    """What notebook 06 states for seed 0 and 1200 updates (about 2 s per run on one core)."""
+    """What notebook 06 states for seed 0 and 1200 updates (about 2 s per run on one core), on any machine.
+
+    Training amplifies the last-bit differences between BLAS kernels, so the accuracies are checked against
+    bounds, not exact values. benchmarks/numeric_spread.py measured, with OpenBLAS's Haswell, SandyBridge,
+    Nehalem and Prescott kernels: full BPTT local 1.0 everywhere, long-range and string 1.0 / 0.947 / 1.0 /
+    1.0, 19 or 20 of the 20 samples in the grammar; k = 6 local 1.0 and long-range 0.481 everywhere. An
+    untrained model writes no grammatical string and guesses the long-range symbol (about 0.5).
+    """
     train = reber.embedded_reber_strings(4000, seed=0)
     test = reber.embedded_reber_strings(1000, seed=1)
     full = charlm.train_language_model(REFERENCE, train, test, k=None, updates=1200, seed=0, progress=False)
-    assert full.metrics == {"local": 1.0, "long_range": 1.0, "string": 1.0}
+    assert full.metrics["local"] == 1.0
+    assert full.metrics["long_range"] >= 0.9 and full.metrics["string"] >= 0.9, full.metrics
     samples = charlm.sample_strings(REFERENCE, full.params, 20, seed=0)
     assert samples == charlm.sample_strings(REFERENCE, full.params, 20, seed=0)
-    assert np.mean([reber.is_embedded_reber(s) for s in samples]) >= 0.9
+    assert np.mean([reber.is_embedded_reber(s) for s in samples]) >= 0.8
     short = charlm.train_language_model(REFERENCE, train, test, k=6, updates=1200, seed=0, progress=False)
     assert short.metrics["local"] == 1.0 and abs(short.metrics["long_range"] - 0.5) < 0.06
+
+
+def test_what_the_run_shows_is_computed_from_the_run(capsys):
+    run = charlm.LMRun(k=None, seed=0, losses=np.zeros(3), checkpoints=[250, 1200],
+                       history=[{"local": 0.99, "long_range": 0.48, "string": 0.4},
+                                {"local": 1.0, "long_range": 0.953, "string": 0.95}],
+                       params={}, seconds=1.0, metrics={"local": 1.0, "long_range": 0.953, "string": 0.95})
+    charlm.print_what_the_run_shows(run, ["BTBTXSETE"] * 1000)
+    assert capsys.readouterr().out == (
+        "What this run shows: after 250 updates the local accuracy is 0.990 and the long-range accuracy 0.480; "
+        "after 1200 updates they are 1.000 and 0.953 (the long-range symbol of 953 of the 1000 test strings).\n")
+
+
+def test_length_shares_by_hand(capsys):
+    charlm.print_length_shares(["BTBTXSETE", "BTBPVVETE", "BPBTSXSEPE", "BPBTSSXSEPE"], ks=(6, 8))
+    assert capsys.readouterr().out.splitlines() == [
+        "shortest string: 9 symbols", "k =  6: strings of length <= 8: 0%", "k =  8: strings of length <= 10: 75%"]
+
+
+def _reber_generator():
+    import importlib.util
+    from pathlib import Path
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "reber_lm_sweep.py"
+    spec = importlib.util.spec_from_file_location("reber_lm_sweep", path)
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    return gen
+
+
+def test_precomputed_reber_sweep_matches_its_generator_and_is_shown_in_full():
+    sweep, gen = charlm.load_precomputed_sweep(), _reber_generator()
+    assert sweep["settings"] == gen.SETTINGS and sweep["generated_by"] == "benchmarks/reber_lm_sweep.py"
+    assert [r["k"] for r in sweep["results"]] == [4, 6, 8, 10, 12, None]
+    for row in sweep["results"]:
+        for u in sweep["updates"]:
+            assert len(row["long_range"][str(u)]) == len(sweep["seeds"]) == len(row["local"][str(u)])
+        assert len(row["long_range_fits"]) == len(row["long_range_longer"]) == len(sweep["seeds"])
+    table = charlm.sweep_table(sweep)
+    assert "PRECOMPUTED" in table and sweep["machine"] in table
+    assert len(table.splitlines()) == 3 + len(sweep["results"])
+
+
+def test_precomputed_reber_sweep_comes_from_this_code_on_any_blas_kernel():
+    """Every row reruns its fingerprint: the mean training loss of the first 100 updates of its first seed.
+
+    The final accuracies of runs that have not converged depend on the BLAS kernel (see the claims test
+    above); the start of training does not (measured like tests/test_bpttlab_truncation.py's echo sweep).
+    """
+    sweep = charlm.load_precomputed_sweep()
+    s = sweep["settings"]
+    train = reber.embedded_reber_strings(s["train_strings"], seed=s["train_seed"])
+    test = reber.embedded_reber_strings(20, seed=s["test_seed"])
+    for row in sweep["results"]:
+        run = charlm.train_language_model(REFERENCE, train, test, k=row["k"], updates=s["fingerprint_updates"],
+                                          seed=sweep["seeds"][0], H=s["H"], N=s["N"], lr=s["lr"],
+                                          max_norm=s["max_norm"], progress=False)
+        assert float(np.mean(run.losses)) == pytest.approx(row["fingerprint"], abs=1e-9), row["k"]
 
 
 # ---------------------------------------------------------------- the self-check

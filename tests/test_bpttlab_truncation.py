@@ -110,14 +110,34 @@ def test_truncation_widget_draws_and_changes_with_each_control():
         S.rnn_forward, S.rnn_backward, S.gradient_contributions, S.rnn_backward_truncated,
         S.rnn_backward_chunked, T_max=20, T=10, k=3, show=False)
     sliders = {w.description: w for w in box.children[0].children}
-    assert set(sliders) == {"T", "k"} and sliders["T"].max == 20
+    assert set(sliders) == {"T", "k", "rho"} and sliders["T"].max == 20
     first = _png(update(10, 3, "sliding"))
     assert _png(update(10, 4, "sliding")) != first
     assert _png(update(10, 3, "chunked")) != first
     assert _png(update(12, 3, "sliding")) != first
-    fig = update(20, 20, "chunked")                      # largest values
-    assert len(fig.axes) == 3
+    assert _png(update(10, 3, "sliding", 0.7)) != first
+    fig = update(20, 20, "chunked", 1.5)                 # largest values
+    assert len(fig.axes) == 4                            # three panels and the colour bar
     update(5, 20, "sliding")                             # k > T is clamped, not an error
+
+
+def test_truncation_widget_computes_the_neighbouring_T_while_the_student_looks():
+    """After a view, a T step either side only redraws: its matrix is already computed."""
+    computed = []
+
+    def counting_contributions(dh, cache):
+        computed.append(dh.shape[1])                      # the T of each matrix computed
+        return S.gradient_contributions(dh, cache)
+
+    box, update = truncation_lab.truncation_explorer(
+        S.rnn_forward, S.rnn_backward, counting_contributions, S.rnn_backward_truncated,
+        S.rnn_backward_chunked, T_max=20, T=10, k=3, show=False)
+    assert sorted(computed) == [9, 10, 11]                # the first view and its two neighbours
+    sliders = {w.description: w for w in box.children[0].children}
+    sliders["T"].value = 11                               # the student steps T by one
+    assert sorted(computed) == [9, 10, 11, 12]            # nothing recomputed for 11; 12 prepared
+    sliders["T"].value = 20                               # at the end of the slider: no T = 21
+    assert computed[-2:] == [20, 19]
 
 
 # ---------------------------------------------------------------- self-checks
@@ -247,6 +267,8 @@ def test_adam_first_step_moves_each_entry_by_lr_against_the_gradient():
 
 
 def test_train_echo_learns_when_k_exceeds_L_and_not_without_a_gradient():
+    """Thresholds far from what any BLAS kernel gives: benchmarks/numeric_spread.py measured 0.9993 (learned)
+    and 0.628 (frozen) with OpenBLAS's Haswell, SandyBridge, Nehalem and Prescott kernels alike."""
     good = delayed_echo.train_echo(S.rnn_forward, S.rnn_backward_chunked, L=6, k=7, updates=600, H=16, N=16)
     again = delayed_echo.train_echo(S.rnn_forward, S.rnn_backward_chunked, L=6, k=7, updates=20, H=16, N=16)
     assert good.accuracy > 0.95
@@ -280,20 +302,56 @@ def test_precomputed_sweep_matches_its_generator_and_is_shown_in_full():
     spec.loader.exec_module(gen)
     assert sweep["settings"] == gen.SETTINGS and sweep["seeds"] == list(gen.SEEDS)
     assert [(r["L"], r["k"]) for r in sweep["results"]] == [(L, k) for L, ks in gen.DELAYS.items() for k in ks]
-    assert all(len(r["accuracy"]) == len(gen.SEEDS) for r in sweep["results"])
+    assert all(len(r["accuracy"]) == len(gen.SEEDS) and isinstance(r["fingerprint"], float)
+               for r in sweep["results"])
     table = delayed_echo.sweep_table(sweep)
-    assert "PRECOMPUTED" in table and len(table.splitlines()) == 2 + len(sweep["results"])
+    assert "PRECOMPUTED" in table and sweep["machine"] in table
+    assert len(table.splitlines()) == 3 + len(sweep["results"])
 
 
-def test_precomputed_sweep_first_row_reproduces():
-    """The shipped numbers come from this code: rerun one (L, k, seed) of the sweep (about 6 s)."""
+# What reruns of the sweep give on other machines. Training amplifies the last-bit differences between BLAS
+# kernels, so the final accuracy of a row that has not converged is not a reproducible number: row L = 8,
+# k = 4, seed 0 of an earlier sweep was shipped as 0.5023 (SkylakeX kernel) and reran as 0.5403 with the
+# Haswell kernel (issue 9).
+# What is the same everywhere, measured with benchmarks/numeric_spread.py (numpy 2.4.6, OpenBLAS 0.3.31, one
+# thread, OPENBLAS_CORETYPE = Haswell, SandyBridge, Nehalem, Prescott; benchmarks/README.md has the table):
+# - the start of training: the mean loss of the first 200 updates differs by at most 2e-16 between kernels
+#   (after 1000 updates by 1e-3 already, at k < L);
+# - the outcome of rows whose training converges: k = L + 1 learns the echo on every kernel.
+FINGERPRINT_TOLERANCE = 1e-9      # 1e6 times the spread measured; a changed setting moves it by > 1e-3
+
+
+def test_precomputed_sweep_comes_from_this_code_on_any_blas_kernel():
+    """Every shipped row reruns its fingerprint (the mean loss of its first 200 updates, seed 0): same code,
+    data, seeds and settings (about 6 s)."""
     sweep = delayed_echo.load_precomputed_sweep()
-    row = sweep["results"][0]
+    for i, row in enumerate(sweep["results"]):
+        rerun = delayed_echo.sweep_fingerprint(S.rnn_forward, S.rnn_backward_chunked, sweep, i)
+        assert rerun == pytest.approx(row["fingerprint"], abs=FINGERPRINT_TOLERANCE), (row["L"], row["k"])
+
+
+def test_precomputed_sweep_outcome_reproduces_where_training_converges():
+    """Rerun the whole first row with k = L + 1 (seed 0, about 15 s): it learns the echo, as shipped.
+
+    Measured before the sweep took S = 2 (L + 1) steps per update: 1.0 with every kernel (see above)."""
+    sweep = delayed_echo.load_precomputed_sweep()
+    i, row = next((i, r) for i, r in enumerate(sweep["results"]) if r["k"] == r["L"] + 1)
     s = sweep["settings"]
     run = delayed_echo.train_echo(S.rnn_forward, S.rnn_backward_chunked, row["L"], row["k"], seed=sweep["seeds"][0],
-                                  updates=s["updates"], H=s["H"], N=s["N"], lr=s["lr"])
-    assert run.accuracy == pytest.approx(row["accuracy"][0], abs=2e-4)
+                                  updates=s["updates"], H=s["H"], N=s["N"], lr=s["lr"],
+                                  steps_per_update=row.get("steps_per_update"))
+    assert row["accuracy"][0] >= 0.99 and run.accuracy >= 0.99, (row, run.accuracy)
 
 
 def test_smooth_is_a_running_mean():
     assert np.allclose(delayed_echo.smooth([2, 4, 6, 8], width=2), [2, 3, 5, 7])
+
+
+def test_print_echo_runs_says_what_the_runs_show(capsys):
+    def run(k, accuracy):
+        return delayed_echo.EchoRun(L=10, k=k, seed=0, updates=1, losses=np.zeros(1), accuracy=accuracy, params={})
+    delayed_echo.print_echo_runs({11: [run(11, 0.9999)], 5: [run(5, 0.61), run(5, 0.65)], 10: [run(10, 0.94)]})
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "L = 10, k =  5: accuracy on fresh streams 0.610, 0.650"
+    assert lines[-1] == ("What this run shows: k = 5 (k < L): not learned (0.630); k = 10 (k = L): not learned "
+                         "(0.940); k = 11 (k > L): learned (1.000).")

@@ -9,7 +9,15 @@ kernel's "| Idle", then check that
 - the notebook offers the sliders the course promises (sequence length T,
   truncation k, spectral radius rho), and moving each slider with the
   keyboard changes its readout and the figure it drives (the image data
-  differs) within REDRAW_LIMIT_S.
+  differs);
+- and, in test_slider_redraw_latency, that every such redraw came within
+  REDRAW_LIMIT_S of the key press. That is a speed target: on a machine
+  loaded by other work (tests/machine_load.py) a slow redraw says
+  nothing about the course, so the test then says it could not judge the
+  target (skipped, with the load and the times) instead of failing. Likewise
+  a Run All slower than RUN_ALL_TIMEOUT_S on a loaded machine. Other
+  timeouts only bound waits for things that never happen, and their
+  messages give the machine's load.
 Screenshots of every notebook (one per screenful) and of the widget after
 every slider move go to artifacts/browser/, with latency.tsv (one row per
 slider move) and each notebook's stderr text.
@@ -26,6 +34,7 @@ import nbformat
 import pytest
 
 from browser_helpers import JupyterServer, NotebookPage, launch_chromium
+from machine_load import load_text, machine_load
 from system_tools import IN_CI, needs_chromium
 
 HAVE_PLAYWRIGHT = importlib.util.find_spec("playwright") is not None
@@ -41,12 +50,14 @@ pytestmark = [
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "artifacts" / "browser"
 NOTEBOOKS = sorted(p.relative_to(REPO / "course") for p in (REPO / "course" / "source").glob("*/*.ipynb"))
-REDRAW_LIMIT_S = 1.0
+REDRAW_LIMIT_S = 1.0          # the speed target of a slider move (benchmarks/README.md)
+CHANGE_TIMEOUT_S = 30.0       # a figure that has not changed after this long never will: a failure
+RUN_ALL_TIMEOUT_S = 600       # Run All of one notebook: 5-40 s on 2 cores, quiet to load 13
 # The sliders each assignment must offer (the issue and course/AUTHORING.md: T, k, rho); others may be added.
 PROMISED_SLIDERS = {
     "01_unrolling": {"T"},
     "02_bptt": {"T", "rho"},
-    "03_truncation": {"T", "k"},
+    "03_truncation": {"T", "k", "rho"},
     "04_vanishing_exploding": {"T", "rho"},
     "05_gated_cells": {"T", "rho", "forget bias"},
 }
@@ -77,13 +88,27 @@ def browser():
         chromium.close()
 
 
+class LatencyLog:
+    """artifacts/browser/latency.tsv (one row per slider move) and the moves themselves, for the latency test."""
+
+    def __init__(self, file):
+        self.file, self.moves = file, []
+        file.write("notebook\tslider\tkey\treadout before\treadout after\timages changed\tseconds\tload\n")
+
+    def record(self, stem, name, key, before, after, changed, seconds):
+        load, cores, loaded = machine_load()
+        self.moves.append({"move": f"{stem}: {name} {before} -> {after}", "seconds": seconds, "load": load,
+                           "cores": cores, "loaded": loaded})
+        self.file.write(f"{stem}\t{name}\t{key}\t{before}\t{after}\t{changed}\t{seconds:.3f}\t{load:.1f}\n")
+        self.file.flush()
+
+
 @pytest.fixture(scope="module")
 def latency_log():
-    """artifacts/browser/latency.tsv, one row per slider move."""
+    """artifacts/browser/latency.tsv, one row per slider move; .moves keeps them for test_slider_redraw_latency."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with open(ARTIFACTS / "latency.tsv", "w") as log:
-        log.write("notebook\tslider\tkey\treadout before\treadout after\timages changed\tseconds\n")
-        yield log
+        yield LatencyLog(log)
 
 
 def test_detectors_see_errors_and_widgets(lab, browser):
@@ -122,7 +147,12 @@ def test_notebook_runs_and_widgets_respond(lab, browser, latency_log, notebook):
     try:
         nb = NotebookPage(page, lab, notebook, ARTIFACTS)
         nb.open()
-        nb.run_all(timeout_ms=240_000)
+        try:
+            nb.run_all(timeout_ms=RUN_ALL_TIMEOUT_S * 1000)
+        except TimeoutError as exc:
+            if machine_load()[2]:
+                pytest.skip(f"{notebook}: cannot be judged on this machine: {exc}")
+            raise
         shots = nb.screenshot_notebook()
         assert shots, "no screenshot taken"
         (ARTIFACTS / f"{nb.stem}__stderr.txt").write_text("\n---\n".join(nb.stderr_outputs()))
@@ -143,24 +173,45 @@ def test_notebook_runs_and_widgets_respond(lab, browser, latency_log, notebook):
         promised = PROMISED_SLIDERS.get(notebook.parent.name, set())
         assert promised <= set(names), f"{notebook}: sliders {sorted(promised - set(names))} missing (found {names})"
 
-        slow = []
         for i, (name, slider) in enumerate(sliders):
             before, images_before = nb.readout(slider), nb.image_digests(slider)
             assert images_before, f"{notebook}: slider {name!r} drives no figure"
             started = time.monotonic()
             key = nb.move_slider(slider)
             after, images_after, seconds = nb.wait_for_change(slider, before, images_before, started,
-                                                              timeout_s=REDRAW_LIMIT_S)
+                                                              timeout_s=CHANGE_TIMEOUT_S)
             changed = images_after != images_before
-            latency_log.write(f"{nb.stem}\t{name}\t{key}\t{before}\t{after}\t{changed}\t{seconds:.3f}\n")
-            latency_log.flush()
+            latency_log.record(nb.stem, name, key, before, after, changed, seconds)
             box = slider.locator("xpath=ancestor::div[contains(@class,'jp-OutputArea-output')][1]")
             nb.screenshot(f"slider{i}_{name.replace(' ', '_')}_{after}", box)
-            assert after != before, f"{notebook}: {key} on slider {name!r} left its readout at {before}"
-            assert changed, f"{notebook}: slider {name!r} moved {before} -> {after} but its figure did not change"
-            if seconds > REDRAW_LIMIT_S:
-                slow.append(f"{name} ({before} -> {after}): {seconds:.2f} s")
-        assert not slow, f"{notebook}: figure redrawn later than {REDRAW_LIMIT_S} s after the key press: {slow}"
+            assert after != before, (f"{notebook}: {key} on slider {name!r} left its readout at {before} "
+                                     f"after {seconds:.1f} s ({load_text()})")
+            assert changed, (f"{notebook}: slider {name!r} moved {before} -> {after} but its figure did not change "
+                             f"within {seconds:.1f} s ({load_text()})")
     finally:
         page.close()
         lab.shutdown_kernels()       # one notebook's kernel at a time: the machine has 2 cores
+
+
+def test_slider_redraw_latency(latency_log):
+    """Every slider move of this session redrew its figure within REDRAW_LIMIT_S of the key press.
+
+    Judged only where the machine was not loaded by other work when the move was timed: there a slow
+    redraw fails. A slow redraw on a loaded machine cannot be told from the load, so the test says so
+    (skipped, with the load and the times; rerun `pytest -m browser` on a quiet machine).
+    """
+    moves = latency_log.moves
+    if not moves:
+        pytest.skip("no slider was moved in this session: the latency is judged after "
+                    "test_notebook_runs_and_widgets_respond (run the whole file)")
+    slow = [m for m in moves if m["seconds"] > REDRAW_LIMIT_S]
+    judged = [m for m in slow if not m["loaded"]]
+    assert not judged, (f"figure redrawn later than {REDRAW_LIMIT_S} s after the key press on a machine not "
+                        "loaded by other work: " + "; ".join(f"{m['move']}: {m['seconds']:.2f} s (load "
+                                                             f"{m['load']:.1f} on {m['cores']} cores)" for m in judged))
+    if slow:
+        worst = max(slow, key=lambda m: m["seconds"])
+        pytest.skip(f"the {REDRAW_LIMIT_S} s redraw target cannot be judged here: {len(slow)} of {len(moves)} slider "
+                    f"moves were slower while the machine was loaded by other work (up to load "
+                    f"{max(m['load'] for m in slow):.1f} on {worst['cores']} cores; slowest "
+                    f"{worst['move']}: {worst['seconds']:.2f} s; artifacts/browser/latency.tsv has every move)")

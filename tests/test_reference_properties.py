@@ -246,6 +246,10 @@ def contract_calls(p, N, T, D, H):
         "gradient_contributions": ((p.dh, seq_cache), (T, T)),
         "rnn_backward_truncated": ((p.dh, seq_cache, 2), backward_shapes),
         "rnn_backward_chunked": ((p.dh, seq_cache, 2), backward_shapes),
+        # truncation, completed (notebook 03)
+        "rnn_backward_weighted": ((p.dh, seq_cache, rng.uniform(-1.0, 2.0, size=T)), backward_shapes),
+        "rnn_backward_checkpointed": ((p.dh, p.x, p.h0, p.Wx, p.Wh, p.b, 2), backward_shapes),
+        # end of truncation, completed
         "step_jacobians": ((seq_cache,), (N, T, H, H)),
         "gradient_norms_through_time": ((p.dh[:, -1], seq_cache), (T,)),
         "scale_to_spectral_radius": ((p.Wh, 0.9), (H, H)),

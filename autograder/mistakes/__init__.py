@@ -8,8 +8,8 @@ in the grader's process to compute what that mistake returns on the inputs a
 student was graded on: a student whose outputs agree with it is told its hint.
 
 Modules, one per notebook topic: rnn.py (forward and backward passes),
-gradcheck.py, contributions.py, truncation.py, vanishing.py, clipping.py, lstm.py
-(gated cells), losses.py.
+gradcheck.py, contributions.py, truncation.py, truncation_complete.py (weighted
+links, checkpointing), vanishing.py, clipping.py, lstm.py (gated cells), losses.py.
 The sources use `np` and may call the other graded functions by name (which
 are the reference's while the grader runs them).
 """
@@ -47,7 +47,12 @@ def variant(template, old, new, count=1):
 def _collect():
     from . import clipping, contributions, gradcheck, losses, lstm, rnn, truncation, vanishing
     found = {}
-    for module in (rnn, gradcheck, contributions, truncation, vanishing, clipping, lstm, losses):
+    modules = [rnn, gradcheck, contributions, truncation, vanishing, clipping, lstm, losses]
+    # truncation, completed (notebook 03)
+    from . import truncation_complete
+    modules.append(truncation_complete)
+    # end of truncation, completed
+    for module in modules:
         for m in module.MISTAKES:
             found.setdefault(m.function, []).append(m)
     return {name: tuple(ms) for name, ms in found.items()}
