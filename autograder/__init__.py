@@ -19,10 +19,20 @@ How the pieces fit (one module, one job):
                 reference while F is checked, so a bug in a helper costs once.
 - mistakes/     The library of known mistakes, per function: source code of a
                 complete wrong `def F(...)`, an id, a title and a plain-words hint.
+- symptoms.py   Diagnosis by symptom for the failing outputs no known mistake
+                explains: the shape of wrongness that explains the student's
+                values on every case (a factor N, T or 2, a transpose, time
+                steps reversed or shifted, swapped outputs, zeros, overflow on
+                large inputs, right only for T = 1 / N = 1 / D == H), from the
+                outputs only. `diagnose(name, views, others, runs) -> [Symptom]`.
+- relations.py  The table of function-specific symptoms: wrong answers a
+                reference computes (the other truncation scheme, full BPTT,
+                LSTM gates in another order, ...) and extra regimes of cases;
+                active only for graded functions.
 - grading.py    `grade_function(name, evaluate, seed) -> FunctionReport`:
                 runs the cases, compares every output (caches included) with
                 the reference in this process, scores each output, matches the
-                known mistakes, and writes the feedback text.
+                known mistakes, diagnoses symptoms, and writes the feedback text.
 - hidden.py     `run_hidden_tests(name, namespace)`: what a source notebook's
                 hidden test cell runs when the instructor executes it
                 (in-process evaluator; prints the report; raises on a loss).

@@ -51,7 +51,11 @@ Diagnosis: when a part is wrong, every known mistake of F (mistakes/) is run
 on the same inputs; a mistake is named when the student's values agree with
 it on every case in every part the mistake gets wrong (so two mistakes that
 spoil different parts are both named; the most parts explained come first).
-Otherwise the feedback says which output differs, where (time steps or
+Each failing part that no named mistake explains is then diagnosed by
+symptom (symptoms.py, relations.py): a shape of wrongness that explains its
+values on every case (a factor N, a transpose, time steps reversed, another
+graded function's result, right only for T = 1, ...) is named with a hint.
+Always, the feedback says which output differs, where (time steps or
 entries), by how much, and the sizes and seed that reproduce the case; never
 the inputs' or the expected values.
 """
@@ -64,6 +68,7 @@ from . import compare
 from .cases import GRADED, cases_for
 from .evaluate import in_process, prepare_args, to_plain
 from .mistakes import mistakes_for, namespace_with
+from .symptoms import MISSING, CaseRun, PartView, diagnose as diagnose_parts
 
 ARGS = "arguments unchanged"
 ERROR = "error"          # a part checked on the cases that must raise
@@ -180,7 +185,8 @@ class FunctionReport:
     fraction: the weighted share of parts right, in [0, 1]; parts: one PartResult each;
     mistakes: ids of the known mistakes the student's outputs match (best first);
     feedback: the text shown to the student; cases: what each case was (sizes, no values);
-    error: the first exception the function raised where none was expected, "Type: message", or None.
+    error: the first exception the function raised where none was expected, "Type: message", or None;
+    symptoms: symptoms.Symptom of the failing parts no named mistake explains (in the order of the parts).
     """
     name: str
     seed: int
@@ -191,6 +197,7 @@ class FunctionReport:
     cases: list = field(default_factory=list)
     error: str = None
     seconds: float = 0.0
+    symptoms: list = field(default_factory=list)
 
     @property
     def passed(self):
@@ -317,6 +324,11 @@ def match_mistakes(name, parts, runs, failing, stand_ins):
 
     runs: [(case, outcome, expected, tols)] of the student; failing: set of part names.
     """
+    return [mid for mid, _ in explaining_mistakes(name, parts, runs, failing, stand_ins)]
+
+
+def explaining_mistakes(name, parts, runs, failing, stand_ins):
+    """[(mistake id, set of the part names it explains)] of the known mistakes that match (best first)."""
     found = []
     for mistake in mistakes_for(name):
         evaluate = in_process(namespace_with(mistake))
@@ -331,9 +343,45 @@ def match_mistakes(name, parts, runs, failing, stand_ins):
                                             for (case, s, exp, tols), o in relevant):
                 explained.add(part.name)
         if explained and explained == wrong:
-            found.append((len(explained), mistake.id))
-    found.sort(key=lambda item: -item[0])
-    return [mid for _, mid in found]
+            found.append((mistake.id, explained))
+    found.sort(key=lambda item: -len(item[1]))
+    return found
+
+
+# --- diagnosis by symptom ---------------------------------------------------------------
+
+def _part_of(outputs, part):
+    """One part of a return value shaped like the reference's, or MISSING when its structure lacks it.
+
+    part.select: None (the whole value), a position in the returned tuple, or a tuple of positions
+    and dict keys (a nested part such as (1, "Wx")).
+    """
+    if part.select is None:
+        return outputs
+    value = outputs
+    for key in (part.select if isinstance(part.select, tuple) else (part.select,)):
+        if isinstance(key, int) and type(value) is tuple and 0 <= key < len(value):
+            value = value[key]
+        elif isinstance(key, str) and type(value) is dict and key in value:
+            value = value[key]
+        else:
+            return MISSING
+    return value
+
+
+def diagnose_symptoms(name, parts, runs, wrong_at, diagnosed):
+    """symptoms.Symptom of the parts named in `diagnosed` (see symptoms.py).
+
+    runs: [(case, outcome, expected, tols)]; wrong_at: {part name: indices of the cases where it fails}.
+    """
+    value_parts = [p for p in parts if p.select not in CONDITIONAL]
+    output_runs = [(case, outcome, exp, tols) for case, outcome, exp, tols in runs if not case.expect_error]
+    case_runs = [CaseRun(case, None if outcome.error_type else outcome.outputs, exp, tols)
+                 for case, outcome, exp, tols in output_runs]
+    views = [PartView(p.name, p.select, lambda out, p=p: _part_of(out, p), lambda tols, p=p: _within(tols, p),
+                      tuple(case.index not in wrong_at.get(p.name, ()) for case, _, _, _ in output_runs))
+             for p in value_parts]
+    return diagnose_parts(name, [v for v in views if v.name in diagnosed], views, case_runs)
 
 
 # --- the whole function ---------------------------------------------------------------
@@ -350,13 +398,14 @@ def grade_function(name, evaluate, seed, diagnose=True):
         expected, tols = _reference_run(name, case)
         runs.append((case, evaluate(name, case.args, stand_ins), expected, tols))
     parts = PARTS[name]
-    first_problem, failing_cases = {}, {}
+    first_problem, failing_cases, wrong_at = {}, {}, {}
     for part in parts:
         problems = [(case, m) for case, outcome, exp, tols in runs if _relevant(part, case)
                     for m in [check_part(name, part, case, outcome, exp, tols)] if m]
         if problems:
             first_problem[part.name] = problems[0]
             failing_cases.update((case.index, case) for case, _ in problems)
+            wrong_at[part.name] = {case.index for case, _ in problems}
     any_output = any(p.name not in first_problem for p in parts if p.select not in CONDITIONAL)
     results = []
     for part in parts:
@@ -371,7 +420,10 @@ def grade_function(name, evaluate, seed, diagnose=True):
     stub = errors and all(o.error_type == "NotImplementedError" for _, o, _, _ in runs)
     failing = set(first_problem)
     if diagnose and failing and not stub:
-        report.mistakes = match_mistakes(name, parts, runs, failing, stand_ins)
+        found = explaining_mistakes(name, parts, runs, failing, stand_ins)
+        report.mistakes = [mid for mid, _ in found]
+        explained = set().union(*(parts_ for _, parts_ in found))
+        report.symptoms = diagnose_symptoms(name, parts, runs, wrong_at, failing - explained)
     smallest = min(failing_cases.values(), key=_case_size, default=None)
     report.feedback = feedback_text(report, first_problem, stub, smallest)
     report.seconds = time.perf_counter() - start
@@ -390,8 +442,37 @@ def _mark(result, first_problem):
     return "wrong" if result.name in first_problem else "-"
 
 
+def _joined(names):
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def symptom_lines(found):
+    """The feedback lines of symptoms: parts with the same symptom together, swapped pairs as one."""
+    groups, done = {}, set()
+    by_part = {s.part: s for s in found}
+    for s in found:
+        if s.part in done:
+            continue
+        other = s.id.split(":", 1)[1] if s.id.startswith("holds:") else None
+        mirror = by_part.get(other)
+        if mirror is not None and mirror.id == f"holds:{s.part}":
+            done |= {s.part, other}
+            groups[("swapped", s.part)] = ([s.part, other], "swapped (each holds the other's reference value) "
+                                           "on every case", s.hint)
+            continue
+        done.add(s.part)
+        key = (s.id, s.says, s.hint)
+        groups.setdefault(key, ([], s.says, s.hint))[0].append(s.part)
+    lines = []
+    for parts, says, hint in groups.values():
+        lines.append(f"  What the values show: your {_joined(parts)} {'is' if len(parts) == 1 else 'are'} {says}.")
+        first = hint.split(" ", 1)[0]
+        lines.append(f"    Hint: {hint if '_' in first or first[:1].isupper() else hint[0].upper() + hint[1:]}")
+    return lines
+
+
 def feedback_text(report, first_problem, stub=False, reproduce=None):
-    """The text for the student: score, parts, named mistakes, what differs, how to reproduce.
+    """The text for the student: score, parts, named mistakes, symptoms, what differs, how to reproduce.
 
     first_problem: part name -> (case, Mismatch); reproduce: the Case to point at, or None.
     """
@@ -410,6 +491,7 @@ def feedback_text(report, first_problem, stub=False, reproduce=None):
         m = by_id(mid)
         lines.append(f"  Looks like a known mistake: {m.title} [{mid}]")
         lines.append(f"    Hint: {m.hint}")
+    lines += symptom_lines(report.symptoms)
     shown = set()
     for r in report.parts:
         if r.passed or r.name not in first_problem:

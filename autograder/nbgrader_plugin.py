@@ -43,7 +43,9 @@ The results file (one per student and assignment; notebooks merged):
                                        "parts": [{"name": "h", "weight": 0.6, "passed": true,
                                                   "message": ""}, ...],
                                        "mistakes": ["..."], "message": "<feedback text>",
-                                       "cases": ["case 0 ..."]}},
+                                       "cases": ["case 0 ..."],
+                                       "symptoms": [{"part": "db", "id": "divided-by-N",
+                                                     "what": "the reference divided by N ..."}]}},
          "test_cells": {"rnn_forward_test": {"function": "rnn_forward", "score": 2.1,
                                              "max_score": 3.0}}}}}
 """
@@ -143,7 +145,8 @@ def report_record(report):
     return {"fraction": report.fraction, "error": report.error, "seconds": round(report.seconds, 3),
             "parts": [{"name": p.name, "weight": p.weight, "passed": bool(p.passed), "message": p.message}
                       for p in report.parts],
-            "mistakes": list(report.mistakes), "message": report.feedback, "cases": list(report.cases)}
+            "mistakes": list(report.mistakes), "message": report.feedback, "cases": list(report.cases),
+            "symptoms": [{"part": s.part, "id": s.id, "what": s.what} for s in report.symptoms]}
 
 
 class KernelLost(RuntimeError):

@@ -9,7 +9,8 @@
 - The grades CSV for an LMS (one row per student and assignment, scores as
   `nbgrader export` computes them).
 - The class misconception table: per graded function, how many students made
-  which known mistake, read from the autograder's per-student results JSON.
+  which known mistake (or, when none matched, showed which symptom), read from
+  the autograder's per-student results JSON.
 """
 import csv
 import html
@@ -171,15 +172,27 @@ class FunctionSummary:
 
     students: how many were graded on it; full_marks: how many scored it in
     full; mistakes: Counter {mistake id: students whose best match it is};
-    errors: Counter {exception type: students whose function raised it
-    (NotImplementedError: not answered)}; unexplained: students who lost
-    marks otherwise, with no known mistake matched.
+    symptoms: Counter {symptom label (symptom_label): students with no known
+    mistake whose first symptom it is}; errors: Counter {exception type:
+    students whose function raised it (NotImplementedError: not answered)};
+    unexplained: students who lost marks otherwise, with nothing named.
     """
     students: int = 0
     full_marks: int = 0
     mistakes: Counter = field(default_factory=Counter)
     errors: Counter = field(default_factory=Counter)
     unexplained: int = 0
+    symptoms: Counter = field(default_factory=Counter)
+
+
+def symptom_label(symptoms):
+    """The first symptom of a results record's list, with every part that shows the same one:
+    "dWx, dWh, db: the reference divided by N (the batch size)" (None for an empty list)."""
+    if not symptoms:
+        return None
+    first = symptoms[0]
+    parts = [s["part"] for s in symptoms if s["id"] == first["id"]]
+    return f"{', '.join(parts)}: {first['what']}"
 
 
 def misconceptions(course_root, assignment):
@@ -198,6 +211,8 @@ def misconceptions(course_root, assignment):
                     summary.full_marks += 1
                 elif record["mistakes"]:
                     summary.mistakes[record["mistakes"][0]] += 1
+                elif record.get("symptoms"):
+                    summary.symptoms[symptom_label(record["symptoms"])] += 1
                 elif record["error"]:
                     summary.errors[record["error"].split(":", 1)[0]] += 1
                 else:
@@ -206,15 +221,28 @@ def misconceptions(course_root, assignment):
     return dict(sorted(table.items(), key=lambda item: order.get(item[0], len(order))))
 
 
+def _named(name, record):
+    """What a results record names: its best known mistake, else "F/<symptom id> (<parts>)", else None."""
+    if record["mistakes"]:
+        return record["mistakes"][0]
+    symptoms = record.get("symptoms") or []
+    if symptoms:
+        parts = [s["part"] for s in symptoms if s["id"] == symptoms[0]["id"]]
+        return f"{name}/{symptoms[0]['id']} ({', '.join(parts)})"
+    return None
+
+
 def named_mistakes(course_root, assignment):
-    """{student: the known mistakes their answers were matched with, one per function at most, in course order}."""
+    """{student: the known mistake (else the symptom) named for each wrong function, one per function at
+    most, in course order}."""
     order = {name: i for i, name in enumerate(solutions.GRADED_FUNCTIONS)}
     named = {}
     for student, results in load_results(course_root, assignment).items():
         functions = {name: record for notebook in results.get("notebooks", {}).values()
                      for name, record in notebook.get("functions", {}).items()}
-        named[student] = [functions[name]["mistakes"][0] for name in sorted(functions, key=lambda n: order.get(n, len(order)))
-                          if functions[name]["fraction"] < 1.0 and functions[name]["mistakes"]]
+        named[student] = [found for name in sorted(functions, key=lambda n: order.get(n, len(order)))
+                          if functions[name]["fraction"] < 1.0
+                          for found in [_named(name, functions[name])] if found]
     return named
 
 
@@ -235,9 +263,10 @@ def format_misconceptions(assignment, table):
              f"  {'function':<{width}}  {'full marks':>10}  {'students':>8}  mistake"]
     for name, s in table.items():
         rows = [(n, f"{mid}: {_mistake_title(mid)}") for mid, n in s.mistakes.most_common()]
+        rows += [(n, f"(symptom) {label}") for label, n in s.symptoms.most_common()]
         rows += [(n, f"(raised {error})") for error, n in s.errors.most_common()]
         if s.unexplained:
-            rows.append((s.unexplained, "(wrong outputs, no known mistake matched)"))
+            rows.append((s.unexplained, "(wrong outputs, no known mistake or symptom)"))
         first = f"  {name:<{width}}  {f'{s.full_marks}/{s.students}':>10}"
         if not rows:
             lines.append(first)

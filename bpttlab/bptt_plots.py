@@ -165,3 +165,68 @@ def decay_table(gradient_contributions, rnn_forward, rhos=(0.5, 0.9, 1.0, 1.5), 
         print(f"{rho:>5.2f} | " + " | ".join(f"{r:>7.1e} ({rho ** d:>5.1e})" for r, d in zip(ratios, distances)))
     print("in parentheses: rho^d, what a linear RNN h_t = x_t Wx + h_{t-1} Wh would give")
     return out
+
+
+# ---------------------------------------------------------------- the gradient flowing backward (section 3)
+
+def gradient_flow_figure(T=4, t=1):
+    """The unrolled RNN with its gradient flowing backward: the two sources of the gradient at h_t.
+
+    Columns are the steps (h_{-1} = h0 on the left), rows the inputs x, states h,
+    outputs y and losses L (as in notebook 01's figure). Grey arrows: the forward
+    pass. Red arrows: the backward pass, from every loss L_s down to its state
+    h_s and from each state back to the one before (through W_h^T), ending in
+    dh0. Bold at step t: the two gradients that add up at h_t, dh[:, t] from
+    the output at step t and the one carried back from h_{t+1}. Returns the Figure.
+    """
+    if not 0 <= t < T - 1:
+        raise ValueError(f"t must be a step with a step after it: 0 <= t < T - 1 = {T - 1}; got t={t}")
+    from matplotlib.patches import FancyArrowPatch
+    from .unrolling import _sub
+
+    fig, ax = plt.subplots(figsize=(11, 5.2), dpi=80)
+    ax.axis("off")
+    ax.set_xlim(-1.5, T - 0.4)
+    ax.set_ylim(-0.55, 3.45)
+    grey, red, dark = "0.6", "#d62728", "#8b0000"
+
+    def arrow(a, b, color, lw=1.2, style="-|>", ls="-", shrink=13):
+        ax.add_patch(FancyArrowPatch(a, b, arrowstyle=style, mutation_scale=11, color=color, lw=lw,
+                                     linestyle=ls, shrinkA=shrink, shrinkB=shrink, zorder=2))
+
+    for s in range(-1, T):                                   # nodes
+        ax.scatter([s], [1], s=520, color="#ffe4e1" if s == t else "lightgray", edgecolors="black",
+                   lw=2 if s == t else 1, zorder=3)
+        ax.text(s, 1, "h" + _sub(s), ha="center", va="center", zorder=4)
+        if s >= 0:
+            for row, name, face in ((0, "x", "white"), (2, "y", "white"), (3, "L", "mistyrose")):
+                ax.scatter([s], [row], s=520, color=face, edgecolors="black", zorder=3)
+                ax.text(s, row, name + _sub(s), ha="center", va="center", zorder=4)
+    for s in range(T):                                       # forward: grey, slightly left of the backward arrows
+        arrow((s - 0.08, 0), (s - 0.08, 1), grey)
+        arrow((s - 0.08, 1), (s - 0.08, 2), grey)
+        arrow((s - 0.08, 2), (s - 0.08, 3), grey)
+        arrow((s - 1, 1.08), (s, 1.08), grey)
+    for s in range(T):                                       # backward: red
+        bold = s == t
+        arrow((s + 0.08, 3), (s + 0.08, 2), red)
+        arrow((s + 0.08, 2), (s + 0.08, 1), dark if bold else red, lw=2.6 if bold else 1.2)
+        arrow((s, 0.92), (s - 1, 0.92), dark if s == t + 1 else red, lw=2.6 if s == t + 1 else 1.2)
+    ax.text(-1, 0.55, "dh0", ha="center", va="top", color=red, fontsize=11)
+    ax.text(t - 0.04, 1.55, f"from the output\nat step {t}: dh[:, {t}]", color=dark, fontsize=9, va="center",
+            ha="right")
+    ax.text(t + 0.5, 0.8, f"carried back from step {t + 1}:\n"
+            + r"$(\partial L/\partial h_{%d} \odot (1 - h_{%d}^2))\, W_h^\top$" % (t + 1, t + 1),
+            color=dark, fontsize=8.5, ha="center", va="top")
+    ax.text(t, -0.45, r"$\partial L / \partial h_{%d}$ = dh[:, %d] + carried" % (t, t), color=dark, fontsize=10.5,
+            ha="center", va="bottom", bbox=dict(boxstyle="round", fc="white", ec=dark))
+    ax.set_title("Backward through the unrolled RNN (red): the gradient at each state has two sources",
+                 fontsize=11)
+    ax.text(T - 0.3, 3.35, "grey: forward   red: backward", ha="right", va="top", fontsize=8, color="0.35")
+    return fig
+
+
+def show_gradient_flow(T=4, t=1):
+    """Draw and show gradient_flow_figure(T, t) (a static figure)."""
+    gradient_flow_figure(T, t)
+    plt.show()

@@ -14,7 +14,7 @@ from matplotlib.ticker import MaxNLocator
 
 # Sizes used for the "what backward must store" panel: a realistic batch.
 STORE_SIZES = {"N": 32, "D": 64, "H": 128}
-WX_COLOR, WH_COLOR, B_COLOR = "tab:blue", "tab:orange", "tab:green"
+WX_COLOR, WH_COLOR, B_COLOR, WY_COLOR, LOSS_COLOR = "tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:red"
 
 
 def demo_problem(T, H=8, rho=0.95, impulse=2.0, seed=0):
@@ -127,9 +127,11 @@ def _sub(t):
 class UnrolledPlot:
     """The figure of notebook 01, built once for T up to T_max and updated in place.
 
-    Top: the RNN unrolled over T steps (inputs x_t below, states h_t above,
-    h_{-1} = h0 on the left; every blue arrow is the same Wx, every orange
-    arrow the same Wh, the same b enters every state). Bottom left: heatmap of
+    Top: the RNN unrolled over T steps (inputs x_t at the bottom, states h_t
+    above them, h_{-1} = h0 on the left, then the outputs y_t = h_t Wy + by and
+    the losses L_t, whose sum is the loss L; every blue arrow is the same Wx,
+    every orange arrow the same Wh, every purple arrow the same Wy, the same b
+    enters every state). Bottom left: heatmap of
     the hidden states h (T, H). Bottom right: megabytes the cache for backward
     holds against T (sizes STORE_SIZES), the current T marked.
     Updating artists instead of rebuilding axes keeps a redraw fast.
@@ -137,35 +139,44 @@ class UnrolledPlot:
 
     def __init__(self, T_max, H):
         self.T_max, self.H = T_max, H
-        self.fig = fig = plt.figure(figsize=(10, 5), dpi=72)
-        g = self.graph_ax = fig.add_axes((0.01, 0.5, 0.98, 0.42))
+        self.fig = fig = plt.figure(figsize=(10, 6.4), dpi=72)
+        g = self.graph_ax = fig.add_axes((0.01, 0.43, 0.98, 0.52))
         g.axis("off")
-        g.set_ylim(-0.35, 1.45)
+        g.set_ylim(-0.35, 3.3)
         self.x_nodes = g.scatter([], [], s=420, color="white", edgecolors="black", zorder=3)
         self.h_nodes = g.scatter([], [], s=420, color="lightgray", edgecolors="black", zorder=3)
+        self.y_nodes = g.scatter([], [], s=420, color="white", edgecolors=WY_COLOR, zorder=3)
+        self.loss_nodes = g.scatter([], [], s=420, color="mistyrose", edgecolors=LOSS_COLOR, zorder=3)
         self.wx_arrows = g.quiver(np.zeros(T_max), np.zeros(T_max), np.zeros(T_max), np.zeros(T_max),
                                   angles="xy", scale_units="xy", scale=1, color=WX_COLOR, width=0.003)
         self.wh_arrows = g.quiver(np.zeros(T_max), np.zeros(T_max), np.zeros(T_max), np.zeros(T_max),
                                   angles="xy", scale_units="xy", scale=1, color=WH_COLOR, width=0.003)
+        self.wy_arrows = g.quiver(np.zeros(T_max), np.zeros(T_max), np.zeros(T_max), np.zeros(T_max),
+                                  angles="xy", scale_units="xy", scale=1, color=WY_COLOR, width=0.003)
+        self.loss_arrows = g.quiver(np.zeros(T_max), np.zeros(T_max), np.zeros(T_max), np.zeros(T_max),
+                                    angles="xy", scale_units="xy", scale=1, color=LOSS_COLOR, width=0.003)
         text = dict(ha="center", va="center", zorder=4)
         self.x_labels = [g.text(t, 0, "x" + _sub(t), **text) for t in range(T_max)]
         self.h_labels = [g.text(t, 1, "h" + _sub(t), **text) for t in range(T_max)]
+        self.y_labels = [g.text(t, 2, "y" + _sub(t), **text) for t in range(T_max)]
+        self.loss_labels = [g.text(t, 3, "L" + _sub(t), **text) for t in range(T_max)]
         self.h0_label = g.text(-1, 1, "h" + _sub(-1), **text)
         g.text(-1, 0.7, "(h0)", ha="center", va="center")
         n = min(LABELED_STEPS, T_max)
         self.wx_labels = [g.text(t + 0.1, 0.5, "Wx", color=WX_COLOR, va="center") for t in range(n)]
         self.wh_labels = [g.text(t - 0.5, 1.13, "Wh", color=WH_COLOR, ha="center") for t in range(n)]
-        self.b_labels = [g.text(t, 1.3, "+b", color=B_COLOR, ha="center") for t in range(n)]
+        self.b_labels = [g.text(t - 0.12, 1.28, "+b", color=B_COLOR, ha="right") for t in range(n)]
+        self.wy_labels = [g.text(t + 0.1, 1.5, "Wy", color=WY_COLOR, va="center") for t in range(n)]
         self.title = g.set_title("", fontsize=10, y=1.0)   # a fixed y: no tight-bbox search per draw
 
-        a = self.heat_ax = fig.add_axes((0.06, 0.09, 0.52, 0.3))
+        a = self.heat_ax = fig.add_axes((0.06, 0.07, 0.52, 0.25))
         self.heat = a.imshow(np.zeros((H, T_max)), cmap="RdBu_r", vmin=-1, vmax=1, aspect="auto",
                              interpolation="nearest")
         a.set_xlabel("time step t")
         a.set_ylabel("hidden unit")
         a.set_title("h_t after a pulse at t = 0 (red +1, blue -1)", fontsize=10, y=1.0)
 
-        m = self.mem_ax = fig.add_axes((0.68, 0.09, 0.3, 0.3))
+        m = self.mem_ax = fig.add_axes((0.68, 0.07, 0.3, 0.25))
         self.mem_line, = m.plot([], [], color="black")
         self.mem_mark, = m.plot([], [], "o", color="tab:red")
         m.set_xlabel("sequence length T")
@@ -185,28 +196,40 @@ class UnrolledPlot:
         t = np.arange(T)
         self.x_nodes.set_offsets(np.column_stack([t, np.zeros(T)]))
         self.h_nodes.set_offsets(np.column_stack([np.arange(-1, T), np.ones(T + 1)]))
+        self.y_nodes.set_offsets(np.column_stack([t, np.full(T, 2.0)]))
+        self.loss_nodes.set_offsets(np.column_stack([t, np.full(T, 3.0)]))
         ts = np.where(np.arange(self.T_max) < T, np.arange(self.T_max), -100.0)   # unused arrows off-screen
-        self.wx_arrows.set_offsets(np.column_stack([ts, np.full(self.T_max, 0.16)]))
-        self.wx_arrows.set_UVC(np.zeros(self.T_max), np.full(self.T_max, 0.68))
+        for arrows, y0 in ((self.wx_arrows, 0.16), (self.wy_arrows, 1.16), (self.loss_arrows, 2.16)):
+            arrows.set_offsets(np.column_stack([ts, np.full(self.T_max, y0)]))
+            arrows.set_UVC(np.zeros(self.T_max), np.full(self.T_max, 0.68))
         self.wh_arrows.set_offsets(np.column_stack([ts - 0.82, np.ones(self.T_max)]))
         self.wh_arrows.set_UVC(np.full(self.T_max, 0.64), np.zeros(self.T_max))
         size = 420 if T <= 12 else 160
-        self.x_nodes.set_sizes([size])
-        self.h_nodes.set_sizes([size])
-        for i, (xl, hl) in enumerate(zip(self.x_labels, self.h_labels)):
-            for lab in (xl, hl):             # small nodes: first and last labelled only (text is slow to draw)
+        for nodes in (self.x_nodes, self.h_nodes, self.y_nodes, self.loss_nodes):
+            nodes.set_sizes([size])
+        for i, labels in enumerate(zip(self.x_labels, self.h_labels, self.y_labels, self.loss_labels)):
+            for row, lab in enumerate(labels):  # small nodes: first and last labelled only (text is slow to draw)
                 lab.set_visible(i < T and (T <= 12 or i in (0, T - 1)))
                 lab.set_fontsize(10 if T <= 12 else 8)
-            xl.set_y(0 if T <= 12 else -0.22)         # small nodes: labels beside them
-            hl.set_y(1 if T <= 12 else 1.22)
+                if T <= 12:
+                    lab.set_position((i, row))
+                    lab.set_ha("center")
+                elif row in (1, 2):           # small nodes: h and y labels up and right, clear of the arrows
+                    lab.set_position((i + 0.15, row + 0.25))
+                    lab.set_ha("left")
+                else:                         # x below its node, L above
+                    lab.set_position((i, row + (-0.22 if row == 0 else 0.22)))
+                    lab.set_ha("center")
         self.h0_label.set_y(1 if T <= 12 else 1.22)
         self.wh_labels[0].set_y(1.13 if T <= 12 else 0.8)   # below the arrow when h labels sit above the nodes
         weights_shown = T <= LABELED_STEPS
         for i in range(len(self.wx_labels)):
-            for lab in (self.wx_labels[i], self.wh_labels[i], self.b_labels[i]):
+            for lab in (self.wx_labels[i], self.wh_labels[i], self.b_labels[i], self.wy_labels[i]):
                 lab.set_visible(i < T and (weights_shown or i == 0))
         self.graph_ax.set_xlim(-1.6, max(T, 4) - 0.4)
-        self.title.set_text(f"RNN unrolled over T = {T} steps: every step shares Wx (blue), Wh (orange), b")
+        total = "L" + _sub(0) + ("" if T == 1 else " + L" + _sub(1) if T == 2 else " + \u2026 + L" + _sub(T - 1))
+        self.title.set_text(f"RNN unrolled over T = {T} steps: every step shares Wx, Wh, b and the output "
+                            f"weights Wy; the loss is L = {total}")
 
         self.heat.set_data(view["h"].T)
         self.heat.set_extent((-0.5, T - 0.5, H - 0.5, -0.5))

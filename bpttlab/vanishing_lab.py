@@ -315,7 +315,7 @@ def plot_non_normal(rnn_forward, step_jacobians, scale_to_spectral_radius, rho=0
                 label=f"{kind} Wh, tanh RNN (input std {input_std})")
     ax.axhline(0, color="gray", lw=0.8)
     ax.plot(t, t * np.log10(rho), ":", color="k", lw=1, label=f"rho^t, rho = {rho}")
-    ax.set(xlabel="t", ylabel="log10 ||dh_t / dh_0||_2", title=f"same spectral radius {rho}, different transients")
+    ax.set(xlabel="t", ylabel="log10 ||J_t ... J_1||_2", title=f"same spectral radius {rho}, different transients")
     ax.legend(fontsize=8)
     return ax, curves
 

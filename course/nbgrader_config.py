@@ -27,3 +27,13 @@ c.GradeOutsideKernel.sandbox = True
 
 # Plain `nbgrader generate_feedback` also leaves hidden test code out of the feedback (nbgrader #917).
 c.GenerateFeedback.preprocessors = list(FEEDBACK_PREPROCESSORS)
+
+# --- Self-study edition of notebook 07 (issue 14) ----------------------------------------------
+# Off for graded releases: the model answers of the written questions stay out of the release.
+# On (here, or `nbgrader generate_assignment 07_exam_review --SelfStudyAnswers.enabled=True`), the
+# release's answer boxes carry each model answer and rubric, opened after the learner has written an
+# answer (autograder/self_study.py). The manual-grading cells stay in both editions.
+from autograder.self_study import generate_assignment_preprocessors  # noqa: E402
+
+c.GenerateAssignment.preprocessors = generate_assignment_preprocessors()
+c.SelfStudyAnswers.enabled = False

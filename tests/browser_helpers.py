@@ -317,6 +317,25 @@ class NotebookPage:
                 return readout, images, elapsed
             self.page.wait_for_timeout(15)
 
+    # ------------------------------------------------------------------ written answers (notebook 07)
+
+    def reveal_model_answer(self, text, button_text="Show the model answer and rubric", timeout_ms=30_000):
+        """Type `text` into the first answer box (a widget Textarea) as a student would, then click the
+        reveal button. Returns (disabled before typing, disabled after typing, text of the box's output
+        after the click)."""
+        box = self.panel.locator(".widget-textarea textarea").first
+        box.scroll_into_view_if_needed()
+        button = self.panel.locator("button", has_text=button_text).first
+        before = button.is_disabled()
+        box.click()
+        box.press_sequentially(text, delay=5)
+        self.page.wait_for_function("b => !b.disabled", arg=button.element_handle(), timeout=timeout_ms)
+        after = button.is_disabled()
+        button.click()
+        area = box.locator("xpath=ancestor::div[contains(@class,'jp-OutputArea-output')][1]")
+        area.get_by_text("Model answer", exact=False).first.wait_for(state="visible", timeout=timeout_ms)
+        return before, after, area.inner_text()
+
     def screenshot(self, name, locator):
         """Save a PNG of locator as <shots_dir>/<notebook>__<name>.png; returns its path."""
         path = self.shots_dir / f"{self.stem}__{name}.png"

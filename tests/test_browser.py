@@ -193,6 +193,38 @@ def test_notebook_runs_and_widgets_respond(lab, browser, latency_log, notebook):
         lab.shutdown_kernels()       # one notebook's kernel at a time: the machine has 2 cores
 
 
+# --- notebook 07, self-study edition (issue 14): a model answer opens only after the student has typed --------
+
+def test_exam_review_reveals_a_model_answer_after_typing(lab, browser):
+    """Release 07 as the self-study edition in the served course copy, run it, type into the first answer box
+    and click the reveal control: it is disabled until the student has written, then shows the model answer
+    and the rubric's checkboxes."""
+    from course_tools import nbgrader
+    run = nbgrader(lab.root_dir, "generate_assignment", "07_exam_review", "--force", "--SelfStudyAnswers.enabled=True")
+    assert run.returncode == 0, run.stdout + run.stderr
+    relative = Path("release") / "07_exam_review" / "07_exam_review.ipynb"
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        nb = NotebookPage(page, lab, relative, ARTIFACTS)
+        nb.stem = "07_exam_review_self_study"
+        nb.open()
+        nb.run_all(timeout_ms=240_000)
+        errors = nb.error_outputs()
+        assert not errors, errors[0]
+        broken = [text for ok, text in nb.widget_views() if not ok]
+        assert not broken, broken
+        before, after, shown = nb.reveal_model_answer("BPTT is backpropagation applied to the unrolled graph, "
+                                                      "with the weights shared by every step.")
+        assert before and not after, "the reveal control must open only once something is written"
+        assert "Model answer" in shown and "Assess yourself" in shown and "of 4 points" in shown
+        box = page.locator(".widget-textarea").first.locator(
+            "xpath=ancestor::div[contains(@class,'jp-OutputArea-output')][1]")
+        nb.screenshot("model_answer_revealed", box)
+        assert box.locator("input[type=checkbox]").count() == 4
+    finally:
+        page.close()
+        lab.shutdown_kernels()
+
 def test_slider_redraw_latency(latency_log):
     """Every slider move of this session redrew its figure within REDRAW_LIMIT_S of the key press.
 

@@ -139,7 +139,7 @@ MISTAKES = (
     Mistake("rnn_backward/Wh-not-transposed", "The gradient is carried back through Wh instead of its transpose",
             "Going back through h_{t-1} @ Wh multiplies by the transpose of Wh.",
             variant(BACKWARD, "dh_carry = da @ Wh.T", "dh_carry = da @ Wh")),
-    Mistake("rnn_backward/dh0-one-step-short", "dh0 is the gradient at h_0, not at the initial state",
+    Mistake("rnn_backward/dh0-one-step-short", "dh0 is the gradient at the first state, not at the initial state",
             "dh0 is the gradient with respect to the state before step 0: take it one more step back, through step 0.",
             variant(variant(BACKWARD, "        dh_t = dh[:, t] + dh_carry\n",
                             "        dh_t = dh[:, t] + dh_carry\n        dh_first = dh_t\n"),
