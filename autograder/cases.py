@@ -12,7 +12,8 @@ same for the checkpoint spacing `every`), link weights xi with xi[0] not 0 or 1,
 below and above the threshold and a total of 0, softmax scores near 1e4,
 arrays of 1, 2 and 3 dimensions for the gradient checker; for the LSTM, non-zero
 c0 and dc_next (and dc_next = 0, the last step), every gate block different
-(a swapped gate order shows).
+(a swapped gate order shows); H != V and H == V for the output layer, repeated
+and unread ids for the embedding.
 
 Weights are drawn so that tanh is neither saturated nor linear (|a| about 1):
 a saturated tanh hides a wrong tanh derivative, a linear one hides a missing one.
@@ -336,6 +337,58 @@ def _temporal_softmax_loss():
             ("N = 1, T = 1", dict(N=1, T=1, V=3), make(1, 1, 3, 1.0))]
 
 
+# --- language model, assembled (notebook 06) ---------------------------------------------
+
+def _output_layer(rng, N, T, H, V):
+    """h (N, T, H) like tanh states, Wy (H, V), by (V,): scores of size about 1."""
+    h = rng.uniform(-0.9, 0.9, size=(N, T, H))
+    return h, rng.normal(scale=1.0 / np.sqrt(H), size=(H, V)), rng.normal(scale=0.5, size=V)
+
+
+def _temporal_affine_forward():
+    def make(N, T, H, V):
+        return lambda rng: _output_layer(rng, N, T, H, V)
+    return [("H != V, T >= 3", dict(N=3, T=4, H=5, V=6), make(3, 4, 5, 6)),
+            ("T = 1, N = 1", dict(N=1, T=1, H=3, V=4), make(1, 1, 3, 4)),
+            ("H == V", dict(N=2, T=3, H=4, V=4), make(2, 3, 4, 4))]
+
+
+def _temporal_affine_backward():
+    def make(N, T, H, V):
+        def draw(rng):
+            from solutions import temporal_affine_forward
+            _, cache = temporal_affine_forward(*_output_layer(rng, N, T, H, V))
+            return (rng.normal(size=(N, T, V)), cache)
+        return draw
+    return [("H != V, T >= 3", dict(N=3, T=4, H=5, V=6), make(3, 4, 5, 6)),
+            ("T = 1, N = 1", dict(N=1, T=1, H=3, V=4), make(1, 1, 3, 4)),
+            ("H == V", dict(N=2, T=5, H=3, V=3), make(2, 5, 3, 3))]
+
+
+def _lm_loss_and_grads():
+    """(params, x_ids, y_ids, h0): ids repeat (N T > V) so that the embedding gradient must add up;
+    one case reads a single id at every step, one leaves ids unread (their rows of dWx stay 0)."""
+    def make(N, T, V, H, ids="random"):
+        def draw(rng):
+            params = {"Wx": rng.normal(scale=0.8, size=(V, H)), "Wh": rng.normal(scale=0.9 / np.sqrt(H), size=(H, H)),
+                      "b": rng.normal(scale=0.3, size=H), "Wy": rng.normal(scale=1.0 / np.sqrt(H), size=(H, V)),
+                      "by": rng.normal(scale=0.5, size=V)}
+            if ids == "one":
+                x_ids = np.full((N, T), rng.integers(V))
+            elif ids == "some unread":
+                x_ids = rng.integers(0, V // 2, size=(N, T))
+            else:
+                x_ids = rng.integers(0, V, size=(N, T))
+            y_ids = rng.integers(0, V, size=(N, T))
+            return (params, x_ids, y_ids, rng.uniform(-0.8, 0.8, size=(N, H)))
+        return draw
+    return [("repeated ids, H != V, T >= 5", dict(N=3, T=6, V=4, H=5), make(3, 6, 4, 5)),
+            ("T = 1, N = 1", dict(N=1, T=1, V=3, H=4), make(1, 1, 3, 4)),
+            ("one id at every step, H == V", dict(N=2, T=5, V=4, H=4), make(2, 5, 4, 4, ids="one")),
+            ("some ids never read, V > H", dict(N=2, T=4, V=6, H=3), make(2, 4, 6, 3, ids="some unread"))]
+# --- end language model
+
+
 _BUILDERS = {
     "rnn_step_forward": _rnn_step_forward,
     "rnn_forward": _rnn_forward,
@@ -360,6 +413,11 @@ _BUILDERS = {
     "lstm_backward": _lstm_backward,
     # ---
     "temporal_softmax_loss": _temporal_softmax_loss,
+    # --- language model, assembled (notebook 06)
+    "temporal_affine_forward": _temporal_affine_forward,
+    "temporal_affine_backward": _temporal_affine_backward,
+    "lm_loss_and_grads": _lm_loss_and_grads,
+    # --- end language model
 }
 
 GRADED = tuple(_BUILDERS)

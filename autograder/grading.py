@@ -32,6 +32,13 @@ ValueError or does nothing earns nothing).
 | lstm_step_backward           | dx_t, dh_prev, dc_prev, dWx, dWh, db 0.15 each, arguments 0.1      |
 | lstm_backward                | dx, dh0, dc0, dWx, dWh, db 0.15 each, arguments unchanged 0.1      |
 | temporal_softmax_loss        | loss 0.45, dscores 0.45, arguments unchanged 0.1                   |
+| temporal_affine_forward      | scores 0.6, cache 0.3, arguments unchanged 0.1                     |
+| temporal_affine_backward     | dh 0.3, dWy 0.3, dby 0.3, arguments unchanged 0.1                  |
+| lm_loss_and_grads            | loss 0.2, grads['Wx'] 0.15, grads['Wh'] 0.15, grads['b'] 0.1,      |
+|                              |  grads['Wy'] 0.1, grads['by'] 0.1, h_last 0.1, arguments 0.1       |
+
+A part may also be one entry of a returned dict (lm_loss_and_grads: each
+gradient of grads is its own part).
 
 Isolation: while F runs, the graded functions F may build on (STAND_INS[F])
 are the reference's, and backward functions get caches from the reference
@@ -78,6 +85,7 @@ CONDITIONAL = (ARGS, ERROR)   # parts earned only together with at least one rig
 @dataclass(frozen=True)
 class Part:
     """One scored piece of a function's result: select is the index in the returned tuple,
+    a path of indices and dict keys into it (e.g. (1, "Wx"): item 1 of the tuple, its key "Wx"),
     None for the whole (single) return value, ERROR for expected exceptions, ARGS for arguments."""
     name: str
     weight: float
@@ -87,7 +95,8 @@ class Part:
 # Names of the items of the caches, for messages such as "cache[4] (h_next) is wrong".
 STEP_CACHE = ("x_t", "h_prev", "Wx", "Wh", "h_next")
 SEQUENCE_CACHE = ("x", "h0", "Wx", "Wh", "h")
-CACHE_ITEMS = {"rnn_step_forward": STEP_CACHE, "rnn_forward": SEQUENCE_CACHE}
+CACHE_ITEMS = {"rnn_step_forward": STEP_CACHE, "rnn_forward": SEQUENCE_CACHE,
+               "temporal_affine_forward": ("h", "Wy")}
 # --- LSTM (notebook 05)
 LSTM_STEP_CACHE = ("x_t", "h_prev", "c_prev", "Wx", "Wh", "gates", "c_next")
 LSTM_SEQUENCE_CACHE = ("x", "h0", "c0", "Wx", "Wh", "gates", "c", "h")
@@ -133,6 +142,12 @@ STAND_INS = {
     "lstm_backward": ("lstm_step_backward",),
     # ---
     "temporal_softmax_loss": (),
+    # --- language model, assembled (notebook 06): the model's building blocks stand in for lm_loss_and_grads
+    "temporal_affine_forward": (),
+    "temporal_affine_backward": (),
+    "lm_loss_and_grads": ("rnn_step_forward", "rnn_forward", "rnn_step_backward", "rnn_backward",
+                          "temporal_softmax_loss", "temporal_affine_forward", "temporal_affine_backward"),
+    # --- end language model
 }
 
 
@@ -167,6 +182,14 @@ PARTS = {
     "lstm_backward": _tuple_parts(("dx", "dh0", "dc0", "dWx", "dWh", "db"), (0.15,) * 6),
     # ---
     "temporal_softmax_loss": _tuple_parts(("loss", "dscores"), (0.45, 0.45)),
+    # --- language model, assembled (notebook 06): every gradient of the dict is its own part
+    "temporal_affine_forward": _tuple_parts(("scores", "cache"), (0.6, 0.3)),
+    "temporal_affine_backward": _tuple_parts(("dh", "dWy", "dby"), (0.3, 0.3, 0.3)),
+    "lm_loss_and_grads": (Part("loss", 0.2, 0),
+                          *(Part(f"grads[{key!r}]", w, (1, key)) for key, w in
+                            (("Wx", 0.15), ("Wh", 0.15), ("b", 0.1), ("Wy", 0.1), ("by", 0.1))),
+                          Part("h_last", 0.1, 2), Part(ARGS, 0.1, ARGS)),
+    # --- end language model
 }
 
 
@@ -226,9 +249,16 @@ def _reference_run(name, case):
     return expected, tols
 
 
+def _root(part):
+    """The path of this part inside the returned value: () for the whole value, (i,) or a longer path."""
+    if part.select in (None, ARGS, ERROR):
+        return ()
+    return part.select if isinstance(part.select, tuple) else (part.select,)
+
+
 def _within(paths, part):
     """The entries of `paths` (a dict keyed by leaf path, or a sequence of paths) under this part, re-rooted."""
-    root = () if part.select in (None, ARGS, ERROR) else (part.select,)
+    root = _root(part)
     if isinstance(paths, dict):
         return {p[len(root):]: v for p, v in paths.items() if p[:len(root)] == root}
     return tuple(p[len(root):] for p in paths if p[:len(root)] == root)
@@ -249,13 +279,20 @@ def _error_text(outcome):
 
 
 def _select(outputs, expected, part):
-    """(value of this part, None) or (None, Mismatch) when the return value has the wrong structure."""
-    if part.select is None:
-        return outputs, None
-    if type(outputs) is not tuple or len(outputs) != len(expected):
-        n = len(expected)
-        return None, compare.Mismatch(f"should return a tuple of {n} items; got {compare.describe_type(outputs)}")
-    return outputs[part.select], None
+    """(value of this part, its reference, None), or (None, None, Mismatch) when the return value has the
+    wrong structure on the way to the part (a tuple of the wrong length, a dict without the part's key)."""
+    value, ref = outputs, expected
+    for step in _root(part):
+        if isinstance(step, str):
+            if type(value) is not dict or step not in value:
+                return None, None, compare.Mismatch(f"should return, as item {_root(part)[0]}, a dict with the "
+                                                    f"keys {sorted(ref)}; got {compare.describe_type(value)}")
+        elif type(value) is not tuple or len(value) != len(ref):
+            n = len(ref)
+            return None, None, compare.Mismatch(f"should return a tuple of {n} items; got "
+                                                f"{compare.describe_type(value)}")
+        value, ref = value[step], ref[step]
+    return value, ref, None
 
 
 def check_part(name, part, case, outcome, expected, tols):
@@ -276,10 +313,9 @@ def check_part(name, part, case, outcome, expected, tols):
                                 f"work on new arrays (e.g. a copy) instead")
     if outcome.error_type:
         return compare.Mismatch(f"{name} raised {_error_text(outcome)}")
-    value, problem = _select(outcome.outputs, expected, part)
+    value, ref, problem = _select(outcome.outputs, expected, part)
     if problem:
         return compare.Mismatch(f"{name} {problem.message}")
-    ref = expected if part.select is None else expected[part.select]
     mismatch = compare.compare_value(part.name, value, ref, _within(tols, part),
                                      _within(_time_axis_paths(expected, case), part))
     if mismatch:
@@ -301,12 +337,14 @@ def _part_value(outcome, part):
         return ("error", outcome.error_type)
     if part.select == ERROR:
         return ("returned",)
-    if part.select is None:
-        return ("value", outcome.outputs)
-    out = outcome.outputs
-    if type(out) is tuple and part.select < len(out):
-        return ("value", out[part.select])
-    return ("structure", compare.describe_type(out))
+    value = outcome.outputs
+    for step in _root(part):
+        fits = (type(value) is dict and step in value) if isinstance(step, str) else \
+            (type(value) is tuple and step < len(value))
+        if not fits:
+            return ("structure", compare.describe_type(value))
+        value = value[step]
+    return ("value", value)
 
 
 def _agree(a, b, tols, part):

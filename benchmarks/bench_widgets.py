@@ -149,6 +149,24 @@ def gated_case():
     return move
 
 
+def temperature_case():
+    """Notebook 06, temperature_widget: temperature moved to 10 (the slider's maximum), a new sample.
+
+    The model is an untrained RNN language model (the same sizes as the notebook's, H = 32): a move
+    costs the same for any weights (a sample of 80 symbols, two bar charts, the marker)."""
+    from bpttlab import charlm, lm_widgets, streams
+    model = charlm.rnn_language_model(solutions.lm_loss_and_grads, solutions.rnn_forward,
+                                      solutions.temporal_affine_forward, H=32, seed=0)
+    with quiet():
+        _, view = lm_widgets.temperature_widget(model, streams.reber_stream(2, seed=1).strings, show=False)
+    seed = [0]
+
+    def move():
+        seed[0] += 1
+        return view.update(10.0, seed[0])[0]
+    return move
+
+
 CASES = {
     "01 unrolling_widget: T = 24": unrolling_case,
     "02 contributions_widget: T = 60, rho = 2.0": contributions_case,
@@ -157,6 +175,7 @@ CASES = {
     "03 truncation_explorer: rho -> 1.5 (new rho), T = 60, k = 60": truncation_rho_case,
     "04 norm_explorer: rho = 1.5, T = 200, input std = 3.16": norm_case,
     "05 gated_explorer: T = 200, forget bias = 5, rho = 1.5 (both curves new)": gated_case,
+    "06 temperature_widget: temperature = 10, new sample": temperature_case,
 }
 
 

@@ -17,8 +17,9 @@ Probes (each a few numbers):
   echo_prefix   the fingerprint of the shipped sweep's first row (mean loss of the first updates)
   echo_sweep_some  the sweep's rows (L, k) = (8, 4), (8, 9), (12, 6), every seed (slow)
   echo_sweep    every row and seed of bpttlab/data/delayed_echo_sweep.json (6000 updates each; very slow)
-  lm_live       notebook 06's runs (full BPTT, k = 6, k = 8; 1200 updates, seed 0) and tests/test_bpttlab_lm.py
-  reber_sweep   the longer run of benchmarks/reber_lm_sweep.py (5 seeds x 6 k, 2400 updates; slow)
+  lm_prefix     the fingerprints of notebook 06's shipped RNN vs LSTM table (first 100 updates of seed 0)
+  lm_live       notebook 06's default runs (RNN and LSTM, k = 10, 400 updates, seed 0)
+  lm_sweep      every row and seed of bpttlab/data/lm_rnn_vs_lstm_sweep.json (about 10 min of CPU; slow)
 
 usage: python benchmarks/numeric_spread.py [--kernels Haswell SandyBridge Nehalem Prescott]
                                            [--probes echo_tests echo_live ...] [--json out.json]
@@ -34,8 +35,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PROBES = ("echo_tests", "echo_live", "echo_prefix", "lm_live")
-SLOW_PROBES = ("echo_sweep_some", "echo_sweep", "reber_sweep")
+PROBES = ("echo_tests", "echo_live", "echo_prefix", "lm_prefix", "lm_live")
+SLOW_PROBES = ("echo_sweep_some", "echo_sweep", "lm_sweep")
 
 
 # ---------------------------------------------------------------- probes (run in the worker process)
@@ -98,55 +99,54 @@ def probe_echo_sweep_some():
     return probe_echo_sweep(rows={(8, 4), (8, 9), (12, 6)})
 
 
-def _reber_functions():
-    import solutions
+def _lm_sweep():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("lm_sweep", ROOT / "benchmarks" / "lm_rnn_vs_lstm_sweep.py")
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    return gen
+
+
+def probe_lm_prefix():
+    """The fingerprints of the shipped RNN vs LSTM table (bpttlab/data/lm_rnn_vs_lstm_sweep.json)."""
     from bpttlab import charlm
-    return charlm.RNNFunctions(solutions.rnn_forward, solutions.rnn_backward, solutions.rnn_backward_chunked,
-                               solutions.clip_grad_norm, solutions.temporal_softmax_loss)
+    gen = _lm_sweep()
+    ns, sweep = gen.notebook_namespace(), charlm.load_precomputed_sweep()
+    train = gen.streams_of(sweep["settings"])[0]
+    return {f"lm sweep fingerprint {kind} k={k}": gen.fingerprint(ns, kind, k, sweep["seeds"][0], sweep["settings"],
+                                                                  train)
+            for kind, k in dict.fromkeys((r["model"], r["k"]) for r in sweep["results"])}
 
 
 def probe_lm_live():
-    import numpy as np
-    from bpttlab import charlm, reber
-    fns = _reber_functions()
-    train = reber.embedded_reber_strings(4000, seed=0)
-    test = reber.embedded_reber_strings(1000, seed=1)
+    """Notebook 06's default runs (its own loop, the reference functions): RNN and LSTM, k = 10, 400 updates."""
+    gen = _lm_sweep()
+    ns = gen.notebook_namespace()
+    train, test = gen.streams_of(gen.SETTINGS)
     out = {}
-    for k in (None, 6, 8):
-        run = charlm.train_language_model(fns, train, test, k=k, updates=1200, seed=0, progress=False)
-        for name, value in run.metrics.items():
-            out[f"nb06 k={k or 'full'} {name}"] = value
-        out[f"nb06 k={k or 'full'} long_range at 250"] = run.history[0]["long_range"]
-        if k is None:
-            samples = charlm.sample_strings(fns, run.params, 20, seed=0)
-            out["nb06 full: share of 20 samples in the grammar"] = float(np.mean([reber.is_embedded_reber(s)
-                                                                                 for s in samples]))
-            samples = charlm.sample_strings(fns, run.params, 8, seed=0)
-            out["nb06 full: share of 8 samples in the grammar"] = float(np.mean([reber.is_embedded_reber(s)
-                                                                                for s in samples]))
+    for kind in ("RNN", "LSTM"):
+        run = ns["train_language_model"](gen.make_model(ns, kind, 0), train, test, 10, 400, N=32)
+        for name in ("loss", "perplexity", "local", "long_range"):
+            out[f"nb06 {kind} k=10 400 updates: {name}"] = run.final[name]
+        out[f"nb06 {kind} k=10: mean loss of the first 100 updates"] = float(sum(run.losses[:100]) / 100)
     return out
 
 
-def probe_reber_sweep():
-    import numpy as np
-    from bpttlab import charlm, reber
-    fns = _reber_functions()
-    train = reber.embedded_reber_strings(4000, seed=0)
-    test = reber.embedded_reber_strings(1000, seed=1)
+def probe_lm_sweep():
+    """Every row and seed of the shipped RNN vs LSTM table (about 10 min of CPU)."""
+    from bpttlab import charlm
+    gen = _lm_sweep()
+    ns, sweep = gen.notebook_namespace(), charlm.load_precomputed_sweep()
+    train, test = gen.streams_of(sweep["settings"])
+    s, budgets = sweep["settings"], sweep["budgets"]
     out = {}
-    for k in (4, 6, 8, 10, 12, 0):
-        for seed in range(5):
-            run = charlm.train_language_model(fns, train, test, k=k or None, updates=2400, seed=seed,
-                                              progress=False, eval_every=1200)
-            out[f"reber k={k or 'full'} seed={seed} long@1200"] = run.history[0]["long_range"]
-            out[f"reber k={k or 'full'} seed={seed} long@2400"] = run.history[1]["long_range"]
-            out[f"reber k={k or 'full'} seed={seed} local@2400"] = run.history[1]["local"]
-            lengths, acc, counts = charlm.long_range_by_length(fns, run.params, test)
-            inside = lengths <= (k + 2 if k else lengths.max())
-            for key, sel in (("short", inside), ("long", ~inside)):
-                if sel.any():
-                    out[f"reber k={k or 'full'} seed={seed} {key}@2400"] = float(
-                        np.sum(acc[sel] * counts[sel]) / counts[sel].sum())
+    for kind, k in dict.fromkeys((r["model"], r["k"]) for r in sweep["results"]):
+        for seed in sweep["seeds"]:
+            run = ns["train_language_model"](gen.make_model(ns, kind, seed), train, test, k, budgets[-1], N=s["N"],
+                                             lr=s["lr"], max_norm=s["max_norm"], eval_every=budgets[0])
+            at = dict(zip(run.checkpoints, run.evals))
+            for b in budgets:
+                out[f"lm sweep {kind} k={k} seed={seed} long@{b}"] = at[b]["long_range"]
     return out
 
 

@@ -1,61 +1,44 @@
-"""A small character-level RNN language model, trained with full or truncated BPTT.
+"""Character-level language models built from the notebook's functions: a tanh RNN and an LSTM.
 
-Legend: N batch size, T time steps, V vocabulary size (the input is one-hot,
-so the input size D equals V), H hidden size, k truncation (chunk) length.
+Legend: N batch size, T time steps, V vocabulary size, H hidden size.
 
-The model reads one symbol per step and predicts the next one:
+    x_ids (N, T) --(rows of Wx: the one-hot x_t @ Wx)--> recurrent cell --> h (N, T, H)
+    scores = h @ Wy + by (temporal_affine_forward)                          (N, T, V)
+    loss = temporal_softmax_loss(scores, y_ids)
 
-    h_t      = tanh(x_t @ Wx + h_{t-1} @ Wh + b)      x_t one-hot, shape (N, V); h_{-1} = 0
-    scores_t = h_t @ Wy + by                          shape (N, V)
-    loss     = temporal_softmax_loss(scores, y)        y[:, t] = the symbol after x_t
+A `LanguageModel` bundles the weights with three functions of the same shape
+for both cells, so that one training loop (written in notebook 06) serves both:
 
-Training data are embedded Reber strings (bpttlab.reber). A batch holds N
-whole strings of the same length, so every sequence starts at its own B with
-h_{-1} = 0 and no padding is needed. The gradient is clipped to a global norm
-(Pascanu, Mikolov & Bengio 2013) and Adam (Kingma & Ba 2015) takes the step.
+    loss_and_grads(params, x_ids, y_ids, state) -> (loss, grads, state)
+    run(params, x_ids, state) -> (scores (N, T, V), state)       forward only
+    zero_state(N) -> the state before the first symbol
 
-Every function that needs the RNN takes the student's functions as
-arguments (rnn_forward, rnn_backward, rnn_backward_chunked, clip_grad_norm,
-temporal_softmax_loss); this module contains no graded code.
+where `state` is h (N, H) for the RNN and the pair (h, c) for the LSTM. Every
+function here takes the student's (or the provided) functions as arguments:
+this module holds no reference code of a graded function. Inputs are given to
+the recurrent functions as one-hot vectors (D = V), which is exactly what
+picking rows of Wx computes.
 """
-import time
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from . import reber
-from .delayed_echo import Adam
+from .delayed_echo import Adam  # noqa: F401  (re-exported: the notebook's optimiser)
 
 
-@dataclass(frozen=True)
-class RNNFunctions:
-    """The functions the language model is built from (contract signatures).
-
-    rnn_forward, rnn_backward, rnn_backward_chunked, clip_grad_norm and
-    temporal_softmax_loss, as defined in the notebooks.
-    """
-    rnn_forward: object
-    rnn_backward: object
-    rnn_backward_chunked: object
-    clip_grad_norm: object
-    temporal_softmax_loss: object
+def one_hot(ids, V):
+    """One-hot rows: int array of shape (N, T) -> float array of shape (N, T, V)."""
+    ids = np.asarray(ids)
+    return (ids[..., None] == np.arange(V)).astype(np.float64)
 
 
-def one_hot(indices, V):
-    """One-hot rows: indices int array of shape (N, T) -> float array of shape (N, T, V)."""
-    indices = np.asarray(indices)
-    return (indices[..., None] == np.arange(V)).astype(np.float64)
+def init_rnn_params(V, H, seed):
+    """Initial weights of the tanh-RNN language model, from np.random.default_rng(seed).
 
-
-def init_params(V, H, seed):
-    """Initial weights of the language model, drawn from np.random.default_rng(seed).
-
-    Returns a dict: Wx (V, H), Wh (H, H), b (H,), Wy (H, V), by (V,). Wx and Wy
-    are Gaussian with standard deviation 1/sqrt(fan-in) (1 for Wx, whose input
-    is one-hot), Wh is a random orthogonal matrix times 0.9 (spectral radius
-    0.9: gradients neither explode nor die at once), biases are 0.
+    Returns a dict: Wx (V, H) standard normal (one row per symbol: pre-activations
+    of size about 1), Wh (H, H) a random orthogonal matrix times 0.9 (spectral
+    radius 0.9), b (H,) zeros, Wy (H, V) normal with standard deviation 1/sqrt(H), by (V,) zeros.
     """
     rng = np.random.default_rng(seed)
     q, r = np.linalg.qr(rng.standard_normal((H, H)))
@@ -63,418 +46,346 @@ def init_params(V, H, seed):
             "Wy": rng.standard_normal((H, V)) / np.sqrt(H), "by": np.zeros(V)}
 
 
-def inputs_and_targets(strings):
-    """Input and target indices of equally long strings (step t reads symbol t, predicts symbol t+1).
+def init_lstm_params(V, H, seed):
+    """Initial weights of the LSTM language model (gate blocks i, f, g, o), from np.random.default_rng(seed).
 
-    strings: list of N strings of one length T + 1.
-    Returns x_idx, y: int arrays of shape (N, T).
+    Returns a dict: Wx (V, 4H) standard normal, Wh (H, 4H) four random
+    orthogonal blocks times 0.9, b (4H,) zeros except the forget block, 1 (the
+    cell keeps most of its content at first: Gers, Schmidhuber & Cummins 2000;
+    Jozefowicz, Zaremba & Sutskever 2015), Wy (H, V) normal with standard deviation 1/sqrt(H), by (V,) zeros.
     """
-    lengths = {len(s) for s in strings}
-    if len(lengths) != 1:
-        raise ValueError(f"a batch needs strings of one length; got lengths {sorted(lengths)}")
-    codes = np.stack([reber.encode(s) for s in strings])          # (N, T + 1)
-    return codes[:, :-1], codes[:, 1:]
-
-
-def forward_scores(fns, params, x_idx):
-    """Run the model over a batch: scores of shape (N, T, V) and the RNN's sequence cache.
-
-    fns: RNNFunctions; params: dict of init_params; x_idx: int array of shape (N, T).
-    """
-    V, H = params["Wx"].shape
-    h, cache = fns.rnn_forward(one_hot(x_idx, V), np.zeros((len(x_idx), H)),
-                               params["Wx"], params["Wh"], params["b"])
-    return h @ params["Wy"] + params["by"], cache
-
-
-def loss_and_gradients(fns, params, x_idx, y, k=None):
-    """Loss of one batch and the gradient of every weight, by full (k=None) or chunked BPTT.
-
-    Inputs:
-    - fns: RNNFunctions; params: dict of init_params
-    - x_idx, y: int arrays of shape (N, T), inputs and next-symbol targets
-    - k: None for full BPTT (rnn_backward), or the chunk length of rnn_backward_chunked
-
-    Returns (loss, grads): loss a float (summed over steps, averaged over the
-    batch), grads a dict with the keys and shapes of params.
-    """
-    scores, cache = forward_scores(fns, params, x_idx)
-    loss, dscores = fns.temporal_softmax_loss(scores, y)
-    h = cache[4]                                                   # (N, T, H), from the sequence cache
-    H, V = params["Wy"].shape
-    dWy = h.reshape(-1, H).T @ dscores.reshape(-1, V)              # scores = h @ Wy + by -> dWy
-    dby = dscores.sum(axis=(0, 1))                                 # -> dby
-    dh = dscores @ params["Wy"].T                                  # -> dL/dh_t from the output at step t
-    if k is None:
-        _, _, dWx, dWh, db = fns.rnn_backward(dh, cache)
-    else:
-        _, _, dWx, dWh, db = fns.rnn_backward_chunked(dh, cache, k)
-    return float(loss), {"Wx": dWx, "Wh": dWh, "b": db, "Wy": dWy, "by": dby}
-
-
-def _by_length(strings):
-    """Group strings by length: dict length -> list of strings, in the order of first appearance."""
-    groups = {}
-    for s in strings:
-        groups.setdefault(len(s), []).append(s)
-    return groups
-
-
-class LengthBatches:
-    """Batches of N equally long strings drawn from a fixed pool, with a seed.
-
-    A batch is made by drawing one string of the pool uniformly (so lengths
-    come with their frequency in the data) and then N strings of that length
-    (with replacement).
-    """
-
-    def __init__(self, strings, N, seed):
-        if not strings:
-            raise ValueError("the pool of strings is empty")
-        self.N = N
-        self.rng = np.random.default_rng(seed)
-        self.lengths = np.array([len(s) for s in strings])
-        self.codes = {length: np.stack([reber.encode(s) for s in group])      # (n, length), encoded once
-                      for length, group in _by_length(strings).items()}
-
-    def next(self):
-        """x_idx, y: int arrays of shape (N, T) for a random length T + 1 of the pool."""
-        codes = self.codes[self.lengths[self.rng.integers(len(self.lengths))]]
-        picks = codes[self.rng.integers(len(codes), size=self.N)]             # (N, T + 1)
-        return picks[:, :-1], picks[:, 1:]
-
-
-@lru_cache(maxsize=None)
-def _allowed(string):
-    """reber.legal_next(string), computed once per string (read-only array (T, V))."""
-    allowed = reber.legal_next(string)
-    allowed.flags.writeable = False
-    return allowed
-
-
-def step_correct(fns, params, group):
-    """Which steps the model gets right, for equally long embedded Reber strings.
-
-    A step is right when the m symbols with the highest scores are exactly the
-    m symbols the grammar allows next (m is 1 or 2), the criterion of
-    Hochreiter & Schmidhuber 1997; at the long-range step (m = 1) this means
-    the top score goes to the second symbol of the string.
-
-    group: list of n strings of one length T + 1.
-    Returns a bool array of shape (n, T).
-    """
-    x_idx, _ = inputs_and_targets(group)
-    scores, _ = forward_scores(fns, params, x_idx)              # (n, T, V)
-    allowed = np.stack([_allowed(s) for s in group])          # (n, T, V)
-    m = allowed.sum(axis=2, keepdims=True)                      # how many symbols are legal
-    rank = np.argsort(np.argsort(-scores, axis=2), axis=2)     # 0 = highest score
-    return np.all((rank < m) == allowed, axis=2)
-
-
-def evaluate(fns, params, strings):
-    """Accuracies of the model on embedded Reber strings (criterion of step_correct).
-
-    Returns a dict of floats in [0, 1]:
-    - "local": share of right steps among all steps except the long-range one
-    - "long_range": share of strings whose second-to-last symbol (it must
-      equal the second symbol) gets the top score; chance is 1/2
-    - "string": share of strings in which every step is right
-    """
-    right_local = n_local = right_long = right_string = 0
-    for length, group in _by_length(strings).items():
-        right = step_correct(fns, params, group)                   # (n, T)
-        t_long = reber.long_range_step(length)
-        local = np.delete(right, t_long, axis=1)
-        right_local += local.sum()
-        n_local += local.size
-        right_long += right[:, t_long].sum()
-        right_string += right.all(axis=1).sum()
-    return {"local": float(right_local / n_local), "long_range": float(right_long / len(strings)),
-            "string": float(right_string / len(strings))}
-
-
-def long_range_by_length(fns, params, strings):
-    """Long-range accuracy for each string length.
-
-    Returns (lengths, accuracy, counts): int array (M,) of the lengths present,
-    sorted; float array (M,), the share of strings of that length whose
-    second-to-last symbol gets the top score; int array (M,), how many strings.
-    """
-    groups = _by_length(strings)
-    lengths = np.array(sorted(groups))
-    accuracy = np.array([step_correct(fns, params, groups[n])[:, reber.long_range_step(n)].mean()
-                         for n in lengths])
-    return lengths, accuracy, np.array([len(groups[n]) for n in lengths])
+    rng = np.random.default_rng(seed)
+    blocks = []
+    for _ in range(4):
+        q, r = np.linalg.qr(rng.standard_normal((H, H)))
+        blocks.append(0.9 * q * np.sign(np.diag(r)))
+    b = np.zeros(4 * H)
+    b[H:2 * H] = 1.0
+    return {"Wx": rng.standard_normal((V, 4 * H)), "Wh": np.concatenate(blocks, axis=1), "b": b,
+            "Wy": rng.standard_normal((H, V)) / np.sqrt(H), "by": np.zeros(V)}
 
 
 @dataclass
-class LMRun:
-    """What train_language_model returns."""
-    k: object                   # None (full BPTT) or the chunk length
-    seed: int
-    losses: np.ndarray          # (updates,) training loss per symbol of every update
-    checkpoints: list           # update index of every evaluation
-    history: list               # evaluate() results at those updates
+class LanguageModel:
+    """A recurrent language model: its weights and the functions that run it (see the module docstring).
+
+    name: "RNN" or "LSTM"; params: dict of weights (replaced by the training loop at every update).
+    """
+    name: str
     params: dict
-    seconds: float
-    metrics: dict               # the last evaluation
+    loss_and_grads: object
+    run: object
+    zero_state: object
+
+    def n_weights(self):
+        """How many numbers the weights hold."""
+        return int(sum(p.size for p in self.params.values()))
 
 
-def train_language_model(fns, train_strings, test_strings, *, k=None, H=32, N=32, updates=1500,
-                         lr=1e-2, max_norm=1.0, seed=0, eval_every=250, progress=True, desc=None):
-    """Train the language model on embedded Reber strings with full (k=None) or chunked BPTT.
+def rnn_language_model(lm_loss_and_grads, rnn_forward, temporal_affine_forward, H=32, seed=0, V=len(reber.VOCAB)):
+    """The tanh-RNN language model: the student's lm_loss_and_grads for training, their forward pieces for running.
 
-    Inputs:
-    - fns: RNNFunctions (the notebook's functions)
-    - train_strings, test_strings: lists of embedded Reber strings
-    - k: None for full BPTT, or the chunk length for rnn_backward_chunked
-    - H, N, updates, lr, max_norm: hidden size, batch size, Adam steps, step
-      size, clipping threshold of the global gradient norm
-    - seed: seeds the weights (seed) and the order of batches (seed + 1)
-    - eval_every: evaluate on test_strings every that many updates (and at the end)
-    - progress: show a tqdm progress bar; desc: its label
-
-    Returns an LMRun; its losses are per symbol (the batch loss divided by T).
+    Inputs: the notebook's functions; H hidden units; seed for init_rnn_params; V vocabulary size.
+    Returns a LanguageModel whose state is h (N, H).
     """
-    if k is not None and (isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1):
-        raise ValueError(f"k must be None (full BPTT) or a whole number >= 1; got {k!r}")
-    for name, value in (("updates", updates), ("eval_every", eval_every), ("H", H), ("N", N)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be a whole number >= 1; got {value!r}")
-    start = time.perf_counter()
-    params = init_params(len(reber.VOCAB), H, seed)
-    batches = LengthBatches(train_strings, N, seed + 1)
-    adam = Adam(lr=lr)
-    losses = np.empty(updates)
-    checkpoints, history = [], []
-    bar = tqdm(range(updates), desc=desc or ("full BPTT" if k is None else f"chunked BPTT, k = {k}"),
-               disable=not progress, mininterval=0.5)
-    for i in bar:
-        x_idx, y = batches.next()
-        loss, grads = loss_and_gradients(fns, params, x_idx, y, k)
-        grads, _ = fns.clip_grad_norm(grads, max_norm)
-        params = adam.step(params, grads)
-        losses[i] = loss / x_idx.shape[1]
-        if (i + 1) % eval_every == 0 or i + 1 == updates:
-            checkpoints.append(i + 1)
-            history.append(evaluate(fns, params, test_strings))
-            bar.set_postfix(long_range=f"{history[-1]['long_range']:.2f}", refresh=False)
-    return LMRun(k=k, seed=seed, losses=losses, checkpoints=checkpoints, history=history, params=params,
-                 seconds=time.perf_counter() - start, metrics=history[-1])
+    def run(params, x_ids, h0):
+        h, _ = rnn_forward(one_hot(x_ids, V), h0, params["Wx"], params["Wh"], params["b"])
+        scores, _ = temporal_affine_forward(h, params["Wy"], params["by"])
+        return scores, h[:, -1]
+
+    return LanguageModel("RNN", init_rnn_params(V, H, seed), lm_loss_and_grads, run,
+                         lambda N: np.zeros((N, H)))
 
 
-def next_symbol_probabilities(scores):
-    """Probabilities of the next symbol from scores of shape (..., V): exp(s - max) / sum, same shape."""
-    e = np.exp(scores - scores.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
+def lstm_language_model(lstm_forward, lstm_backward, temporal_affine_forward, temporal_affine_backward,
+                        temporal_softmax_loss, H=32, seed=0, V=len(reber.VOCAB)):
+    """The same language model with an LSTM cell, assembled from the notebook's functions.
 
-
-def sample_strings(fns, params, n, seed, max_len=60):
-    """Let the model write n strings: start from B, draw each next symbol from its probabilities.
-
-    A string ends at its second E (an embedded Reber string has exactly two)
-    or after max_len symbols. Draws from np.random.default_rng(seed).
-    Returns a list of n strings; check them with reber.is_embedded_reber.
+    Inputs: lstm_forward/lstm_backward (notebook 05, provided), the student's
+    temporal_affine_forward/backward and temporal_softmax_loss; H hidden units;
+    seed for init_lstm_params; V vocabulary size. Returns a LanguageModel whose
+    state is the pair (h, c) of arrays of shape (N, H).
     """
-    rng = np.random.default_rng(seed)
-    V, H = params["Wx"].shape
-    h = np.zeros((n, H))
-    current = np.full(n, reber.INDEX["B"])
-    written = [["B"] for _ in range(n)]
-    ends = np.zeros(n, dtype=int)                                   # E's written so far
-    for _ in range(max_len - 1):
-        hs, _ = fns.rnn_forward(one_hot(current[:, None], V), h, params["Wx"], params["Wh"], params["b"])
-        h = hs[:, 0]                                                # (n, H), the state after `current`
-        p = next_symbol_probabilities(h @ params["Wy"] + params["by"])
-        u = rng.random((n, 1))
-        current = np.minimum((u > np.cumsum(p, axis=1)).sum(axis=1), V - 1)   # inverse-CDF draw
-        for i in np.flatnonzero(ends < 2):
-            written[i].append(reber.VOCAB[current[i]])
-        ends += current == reber.INDEX["E"]
-        if np.all(ends >= 2):
-            break
-    return ["".join(w) for w in written]
+    def run(params, x_ids, state):
+        h0, c0 = state
+        h, cache = lstm_forward(one_hot(x_ids, V), h0, c0, params["Wx"], params["Wh"], params["b"])
+        scores, _ = temporal_affine_forward(h, params["Wy"], params["by"])
+        return scores, (h[:, -1], cache[6][:, -1])                 # cache[6]: the cell states c (N, T, H)
+
+    def loss_and_grads(params, x_ids, y_ids, state):
+        h0, c0 = state
+        h, lstm_cache = lstm_forward(one_hot(x_ids, V), h0, c0, params["Wx"], params["Wh"], params["b"])
+        out, out_cache = temporal_affine_forward(h, params["Wy"], params["by"])
+        loss, dout = temporal_softmax_loss(out, y_ids)
+        dh_out, dWy, dby = temporal_affine_backward(dout, out_cache)
+        _, _, _, dWx, dWh, db = lstm_backward(dh_out, lstm_cache)    # one-hot inputs: dWx needs no scatter
+        grads = dict(Wx=dWx, Wh=dWh, b=db, Wy=dWy, by=dby)            # the keys of params
+        return loss, grads, (h[:, -1].copy(), lstm_cache[6][:, -1].copy())
+
+    return LanguageModel("LSTM", init_lstm_params(V, H, seed), loss_and_grads, run,
+                         lambda N: (np.zeros((N, H)), np.zeros((N, H))))
 
 
-def run_label(run):
-    """'full BPTT' or 'chunks of k = ...' for an LMRun."""
-    return "full BPTT" if run.k is None else f"chunked, k = {run.k}"
+# ------------------------------------------------------------------ measuring a model
+
+def evaluate(model, stream, temporal_softmax_loss):
+    """How well the model predicts a ReberStream (bpttlab.streams), read from the zero state in one pass.
+
+    Returns a dict:
+    - "loss": nats per symbol (temporal_softmax_loss of the whole stream divided by its length);
+      "perplexity": exp(loss), the number of equally likely symbols the model hesitates between;
+    - "local": share of steps (all but the long-range ones) where the symbols with the
+      highest scores are exactly the m allowed ones (m = 1 or 2; Hochreiter & Schmidhuber 1997);
+    - "long_range": share of long-range steps where the top score goes to the right
+      symbol (the string's second one); a model that forgot it gets about 1/2;
+    - "correct_long": bool array of shape (M,), that verdict for each long-range step.
+    """
+    x_ids, y_ids = stream.ids[None, :-1], stream.ids[None, 1:]           # one piece, N = 1
+    scores, _ = model.run(model.params, x_ids, model.zero_state(1))      # (1, L - 1, V)
+    loss, _ = temporal_softmax_loss(scores, y_ids)
+    scores = scores[0]
+    m = stream.allowed.sum(axis=1, keepdims=True)                        # (L - 1, 1) symbols allowed next
+    rank = np.argsort(np.argsort(-scores, axis=1), axis=1)               # 0 = highest score
+    right = np.all((rank < m) == stream.allowed, axis=1)                 # (L - 1,)
+    local = np.ones(len(right), dtype=bool)
+    local[stream.long_range] = False
+    per_symbol = float(loss) / x_ids.shape[1]
+    return {"loss": per_symbol, "perplexity": float(np.exp(per_symbol)), "local": float(right[local].mean()),
+            "long_range": float(right[stream.long_range].mean()), "correct_long": right[stream.long_range]}
 
 
-def plot_training(runs, axes=None, width=50):
-    """Training loss (smoothed) and long-range test accuracy of several runs, side by side.
+def long_range_by_distance(correct_long, distance, min_count=20):
+    """Long-range accuracy for each distance: (distances (K,), accuracy (K,), counts (K,)).
 
-    runs: list of LMRun. Left: loss per symbol; right: long-range accuracy at
-    every evaluation (the local accuracy is in print_comparison). Returns the figure.
+    correct_long: bool array (M,) from evaluate; distance: int array (M,) (ReberStream.distance).
+    Distances with fewer than min_count long-range steps are left out.
+    """
+    values, counts = np.unique(distance, return_counts=True)
+    keep = counts >= min_count
+    acc = np.array([correct_long[distance == d].mean() for d in values[keep]])
+    return values[keep], acc, counts[keep]
+
+
+@dataclass
+class History:
+    """What a training run recorded: per update, and at every evaluation on the test stream."""
+    name: str
+    k: int
+    losses: list          # training loss per symbol of every update
+    norms: list           # global gradient norm of every update, before clipping
+    checkpoints: list     # update counts at which the model was evaluated
+    evals: list           # evaluate() results at those updates
+    seconds: float = 0.0  # CPU seconds of the whole run (time.process_time)
+
+    @property
+    def final(self):
+        return self.evals[-1]
+
+    def clipped_share(self, max_norm):
+        """Share of updates whose gradient was clipped (norm above max_norm)."""
+        return float(np.mean(np.asarray(self.norms) > max_norm))
+
+
+def new_history(model, k):
+    """An empty History for a run of `model` with windows of k steps."""
+    return History(model.name, k, [], [], [], [])
+
+
+def print_results(histories, best=None):
+    """One line per run: test loss, perplexity, local and long-range accuracy, CPU seconds.
+
+    best: (perfect, forgetful) losses from streams.best_losses, printed as two reference lines.
+    """
+    print(f"{'model':<16} {'loss/symbol':>11} {'perplexity':>10} {'local':>7} {'long-range':>10} {'CPU s':>6}")
+    for hist in histories:
+        m = hist.final
+        print(f"{hist.name + f', k = {hist.k}':<16} {m['loss']:11.3f} {m['perplexity']:10.3f} {m['local']:7.3f} "
+              f"{m['long_range']:10.3f} {hist.seconds:6.1f}")
+    if best is not None:
+        for label, loss in zip(("best possible", "forgets symbol 2"), best):
+            print(f"{label:<16} {loss:11.3f} {np.exp(loss):10.3f}")
+
+
+def plot_training(histories, best=None, width=50):
+    """Three panels: training loss (smoothed), test perplexity, long-range accuracy, against updates.
+
+    histories: list of History; best: (perfect, forgetful) losses (streams.best_losses),
+    drawn as dotted lines. Returns the figure.
     """
     import matplotlib.pyplot as plt
 
     from .delayed_echo import smooth
-    if axes is None:
-        _, axes = plt.subplots(1, 2, figsize=(11, 3.6))
-    for i, run in enumerate(runs):
-        axes[0].plot(smooth(run.losses, width), color=f"C{i}", label=run_label(run))
-        axes[1].plot(run.checkpoints, [m["long_range"] for m in run.history], "o-", color=f"C{i}",
-                     label=run_label(run))
-    top = max(np.max(smooth(run.losses, width)[len(run.losses) // 10:]) for run in runs)
-    axes[0].set(xlabel="update", ylabel="loss per symbol (smoothed)", ylim=(0.3, 1.15 * top),
-                title="Training loss (the first updates are off the top)")
-    axes[1].axhline(0.5, color="gray", lw=1, ls=":")
-    axes[1].text(axes[1].get_xlim()[1], 0.5, "chance ", ha="right", va="bottom", color="gray", fontsize=8)
-    axes[1].set(xlabel="update", ylabel="long-range accuracy (test)", ylim=(0.3, 1.03),
-                title="Predicting the second-to-last symbol")
-    axes[0].legend(fontsize=8)
-    axes[1].legend(fontsize=8, loc="upper left")
-    axes[0].figure.tight_layout()
-    return axes[0].figure
-
-
-def plot_long_range_by_length(fns, runs, strings, ax=None, min_count=20):
-    """Long-range accuracy against string length for several runs.
-
-    For a chunked run with chunk length k, the dotted line marks length k + 2:
-    in longer strings the second symbol (step 1) and the step that needs it
-    (length - 3) never share a chunk, so no gradient links them. Lengths with
-    fewer than min_count strings are left out (their accuracy is mostly noise). Returns the Axes.
-    """
-    import matplotlib.pyplot as plt
-    if ax is None:
-        _, ax = plt.subplots(figsize=(6.5, 3.6))
-    for i, run in enumerate(runs):
-        lengths, acc, counts = long_range_by_length(fns, run.params, strings)
-        keep = counts >= min_count                                  # skip lengths with too few strings
-        ax.plot(lengths[keep], acc[keep], "o-", color=f"C{i}", label=run_label(run))
-        if run.k is not None:
-            ax.axvline(run.k + 2 + 0.5, color=f"C{i}", ls=":", lw=1.5)
-    ax.axhline(0.5, color="gray", lw=1, ls=":")
-    ax.set(xlabel="string length (symbols)", ylabel="long-range accuracy", ylim=(0.3, 1.03),
-           title="Which strings' long-range symbol is predicted")
-    ax.legend(fontsize=8)
-    return ax
-
-
-def print_samples(fns, params, n=8, seed=0):
-    """Let the model write n strings (sample_strings) and print each with a mark: in the grammar or not.
-
-    Returns the share of samples that are embedded Reber strings.
-    """
-    samples = sample_strings(fns, params, n, seed)
-    valid = [reber.is_embedded_reber(s) for s in samples]
-    for s, ok in zip(samples, valid):
-        print(("\N{CHECK MARK} " if ok else "\N{BALLOT X} ") + s)
-    print(f"{sum(valid)} of {n} samples are embedded Reber strings")
-    return sum(valid) / n
-
-
-def print_comparison(runs):
-    """One line per LMRun: local, long-range and whole-string accuracy on the test strings, and seconds."""
-    print(f"{'training':<18} {'local':>7} {'long-range':>11} {'string':>7} {'seconds':>8}")
-    for run in runs:
-        m = run.metrics
-        print(f"{run_label(run):<18} {m['local']:7.3f} {m['long_range']:11.3f} {m['string']:7.3f} "
-              f"{run.seconds:8.1f}")
-
-
-def plot_length_histogram(strings, ks=(6, 8, 10), ax=None):
-    """Histogram of string lengths; a dotted line after length k + 2 for each k in ks.
-
-    Strings left of a line are those whose second symbol and second-to-last
-    prediction fall into the first chunk [0, k). Returns the Axes.
-    """
-    import matplotlib.pyplot as plt
-    if ax is None:
-        _, ax = plt.subplots(figsize=(6.5, 3))
-    lengths = np.array([len(s) for s in strings])
-    values, counts = np.unique(lengths, return_counts=True)
-    ax.bar(values, counts / len(strings), color="C7")
-    for i, k in enumerate(ks):
-        share = np.mean(lengths <= k + 2)
-        ax.axvline(k + 2.5, color=f"C{i + 1}", ls=":", lw=1.5,
-                   label=f"k = {k}: {share:.0%} of strings have length <= k + 2")
-    ax.set(xlabel="string length (symbols)", ylabel="share of strings", xlim=(values.min() - 1, 31),
-           title="Lengths of embedded Reber strings")
-    ax.legend(fontsize=8)
-    return ax
-
-
-def plot_predictions(fns, runs, string):
-    """What each model predicts at every step of one string: next-symbol probabilities as a heatmap.
-
-    runs: list of LMRun; string: an embedded Reber string. Rows are the V
-    symbols, columns the steps (labelled by the symbol read); dots mark the
-    symbols the grammar allows; the box marks the long-range step. Returns the figure.
-    """
-    import matplotlib.pyplot as plt
-    x_idx, _ = inputs_and_targets([string])
-    allowed = reber.legal_next(string)                             # (T, V)
-    T, V = allowed.shape
-    t_long = reber.long_range_step(len(string))
-    fig, axes = plt.subplots(len(runs), 1, figsize=(0.42 * T + 2, 2.2 * len(runs)), squeeze=False,
-                             gridspec_kw={"hspace": 0.6})
-    for ax, run in zip(axes[:, 0], runs):
-        scores, _ = forward_scores(fns, run.params, x_idx)
-        p = next_symbol_probabilities(scores[0])                    # (T, V)
-        im = ax.imshow(p.T, cmap="Greys", vmin=0, vmax=1, aspect="auto")
-        ts, vs = np.nonzero(allowed)
-        ax.plot(ts, vs, "o", color="C1", ms=3)
-        ax.add_patch(plt.Rectangle((t_long - 0.5, -0.5), 1, V, fill=False, ec="C3", lw=2))
-        ax.set_yticks(range(V), reber.VOCAB)
-        ax.set_xticks(range(T), list(string[:-1]))
-        ax.set_title(f"{run_label(run)}: p(next symbol) after reading each symbol", fontsize=9)
-    axes[-1, 0].set_xlabel("symbol read at step t (orange dots: allowed next symbols; red box: long-range step)")
-    fig.colorbar(im, ax=axes[:, 0].tolist(), fraction=0.02, label="probability")
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.4), layout="constrained")
+    for i, hist in enumerate(histories):
+        label = f"{hist.name}, k = {hist.k}"
+        axes[0].plot(np.arange(1, len(hist.losses) + 1), smooth(hist.losses, width), color=f"C{i}", label=label)
+        axes[1].plot(hist.checkpoints, [m["perplexity"] for m in hist.evals], "o-", color=f"C{i}", label=label)
+        axes[2].plot(hist.checkpoints, [m["long_range"] for m in hist.evals], "o-", color=f"C{i}", label=label)
+    if best is not None:
+        for ax, transform in ((axes[0], float), (axes[1], np.exp)):
+            ax.axhline(transform(best[0]), color="k", ls=":", lw=1, label="best possible")
+            ax.axhline(transform(best[1]), color="gray", ls="--", lw=1, label="best if the second symbol is forgotten")
+    top = max(np.max(smooth(h.losses, width)[len(h.losses) // 10:]) for h in histories)
+    axes[0].set(xlabel="update", ylabel="nats per symbol", title="Training loss (smoothed)",
+                ylim=(0.9 * best[0] if best else 0, 1.1 * top))
+    axes[1].set(xlabel="update", ylabel="perplexity = exp(loss)", title="Test perplexity")
+    axes[2].axhline(0.5, color="gray", ls=":", lw=1)
+    axes[2].set(xlabel="update", ylabel="accuracy", ylim=(0.3, 1.03), title="Long-range symbol (test; chance 0.5)")
+    for ax in axes:
+        ax.legend(fontsize=7)
     return fig
 
 
-def print_length_shares(strings, ks=(6, 8, 10)):
-    """Print the shortest length, and for each k the share of strings whose long-range dependency fits in
-    the first chunk of k steps (length <= k + 2)."""
-    lengths = np.array([len(s) for s in strings])
-    print(f"shortest string: {lengths.min()} symbols")
-    for k in ks:
-        print(f"k = {k:2d}: strings of length <= {k + 2}: {np.mean(lengths <= k + 2):.0%}")
+def plot_long_range_by_distance(histories, stream, ax=None):
+    """Long-range accuracy against the distance back to the symbol to repeat, one line per run.
 
-
-def print_what_the_run_shows(run, test_strings):
-    """One sentence computed from an LMRun: how soon the local rules and the long-range symbol are learned.
-
-    Training amplifies the rounding differences between BLAS kernels, so another
-    machine prints other numbers; the sentence is true for this run.
+    A dotted line at distance k - 1 for each window length k: only a dependency
+    shorter than k can ever lie inside one window. Returns the Axes.
     """
-    first, last = run.history[0], run.metrics
-    n = len(test_strings)
-    print(f"What this run shows: after {run.checkpoints[0]} updates the local accuracy is {first['local']:.3f} and "
-          f"the long-range accuracy {first['long_range']:.3f}; after {run.checkpoints[-1]} updates they are "
-          f"{last['local']:.3f} and {last['long_range']:.3f} (the long-range symbol of "
-          f"{round(last['long_range'] * n)} of the {n} test strings).")
+    import matplotlib.pyplot as plt
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.5, 3.4), layout="constrained")
+    for i, hist in enumerate(histories):
+        d, acc, _ = long_range_by_distance(hist.final["correct_long"], stream.distance)
+        ax.plot(d, acc, "o-", color=f"C{i}", label=f"{hist.name}, k = {hist.k}")
+    for k in sorted({h.k for h in histories}):
+        ax.axvline(k - 1 + 0.5, color="gray", ls=":", lw=1)
+    ax.axhline(0.5, color="gray", lw=1, ls=":")
+    ax.set(xlabel="distance (steps) back to the symbol to repeat", ylabel="long-range accuracy", ylim=(0.3, 1.03),
+           title="Which dependencies the model learned (test stream)")
+    ax.legend(fontsize=8)
+    return ax
 
+
+# ------------------------------------------------------------------ letting a model write
+
+def next_symbol_probabilities(scores, temperature=1.0):
+    """softmax(scores / temperature) over the last axis: same shape as scores (..., V).
+
+    temperature < 1 sharpens the distribution (towards the top symbol), > 1 flattens it (towards uniform).
+    """
+    z = np.asarray(scores, dtype=np.float64) / temperature
+    e = np.exp(z - z.max(axis=-1, keepdims=True))             # the largest becomes exp(0): no overflow
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def generate(model, n_symbols, temperature=1.0, seed=0, n=1, start="B"):
+    """Let the model write: feed it `start`, then each symbol it picks, n_symbols times.
+
+    temperature: a float > 0 (draw from softmax(scores / temperature)), 0 for
+    greedy decoding (always the symbol with the highest score), or an array of
+    shape (n,) with one temperature per writer. n parallel writers, drawing
+    from np.random.default_rng(seed). Returns a list of n strings of
+    len(start) + n_symbols symbols.
+    """
+    temps = np.broadcast_to(np.asarray(temperature, dtype=np.float64), (n,))
+    if not np.all(temps >= 0):
+        raise ValueError(f"temperature must be >= 0 (0 is greedy); got {temperature!r}")
+    greedy = temps == 0
+    rng = np.random.default_rng(seed)
+    V = len(reber.VOCAB)
+    prompt = np.tile(reber.encode(start), (n, 1))                 # (n, len(start))
+    scores, state = model.run(model.params, prompt, model.zero_state(n))
+    written = [prompt]
+    for _ in range(n_symbols):
+        last = scores[:, -1]                                      # (n, V) scores for the next symbol
+        cdf = np.cumsum(next_symbol_probabilities(last, np.where(greedy, 1.0, temps)[:, None]), axis=1)
+        pick = np.minimum((rng.random((n, 1)) > cdf).sum(axis=1), V - 1)    # inverse-CDF draw
+        pick[greedy] = np.argmax(last[greedy], axis=1)
+        written.append(pick[:, None])
+        scores, state = model.run(model.params, pick[:, None], state)
+    codes = np.concatenate(written, axis=1)
+    return [reber.decode(row) for row in codes]
+
+
+def split_strings(text):
+    """Cut a written stream after every second E (an embedded Reber string has exactly two).
+
+    Returns (pieces, rest): the complete pieces, and what follows the last one.
+    """
+    pieces, current, ends = [], [], 0
+    for symbol in text:
+        current.append(symbol)
+        ends += symbol == "E"
+        if ends == 2:
+            pieces.append("".join(current))
+            current, ends = [], 0
+    return pieces, "".join(current)
+
+
+def grammatical_share(texts):
+    """Share of the complete pieces (split_strings) of the texts that are embedded Reber strings (nan if none)."""
+    pieces = [p for t in texts for p in split_strings(t)[0]]
+    return float(np.mean([reber.is_embedded_reber(p) for p in pieces])) if pieces else float("nan")
+
+
+# ------------------------------------------------------------------ sentences computed from a run
+
+def _first_reaching(history, level=0.9):
+    """The first evaluation's update count at which long-range accuracy reached `level`, or None."""
+    return next((c for c, m in zip(history.checkpoints, history.evals) if m["long_range"] >= level), None)
+
+
+def _memory_verdict(accuracy):
+    if accuracy >= 0.95:
+        return "it has learned to carry the second symbol to the end of the string"
+    if accuracy <= 0.65:
+        return "hardly better than a guess: it has not (yet) learned to carry the second symbol"
+    return "better than a guess, but it does not carry the second symbol reliably (yet)"
+
+
+def describe_run(history, best):
+    """Print what a training run shows, in sentences computed from its numbers (true for any run).
+
+    history: a History; best: (perfect, forgetful) losses from streams.best_losses.
+    """
+    m = history.final
+    print(f"After {history.checkpoints[-1]} updates with windows of k = {history.k}, the {history.name}:")
+    print(f"- predicts exactly the allowed symbols at {m['local']:.1%} of the local steps;")
+    print(f"- gives the top score to the right long-range symbol for {m['long_range']:.0%} of the test strings "
+          f"(chance: 50%): {_memory_verdict(m['long_range'])};")
+    print(f"- has a test perplexity of {m['perplexity']:.3f}, against {np.exp(best[0]):.3f} for a perfect model "
+          f"and {np.exp(best[1]):.3f} for one that forgets the second symbol.")
+
+
+def describe_comparison(rnn_history, lstm_history):
+    """Print how two runs of the same budget compare, in sentences computed from their numbers."""
+    runs = (rnn_history, lstm_history)
+    for h in runs:
+        first = _first_reaching(h)
+        when = f"first at update {first}" if first else "at no evaluation of this run"
+        print(f"{h.name}: long-range accuracy {h.final['long_range']:.0%} after {h.checkpoints[-1]} updates; "
+              f"90% or more {when}.")
+    per_update = [h.seconds / len(h.losses) for h in runs]
+    print(f"CPU time per update (training and evaluation): {lstm_history.name} {1e3 * per_update[1]:.1f} ms, "
+          f"{rnn_history.name} {1e3 * per_update[0]:.1f} ms, a ratio of {per_update[1] / per_update[0]:.1f}.")
+
+
+# ------------------------------------------------------------------ the precomputed RNN vs LSTM sweep
 
 def load_precomputed_sweep():
-    """The longer run shipped in bpttlab/data/reber_lm_sweep.json (made by benchmarks/reber_lm_sweep.py with
-    the reference functions): a dict with "seeds", "updates", "settings", "machine" and "results", one per k."""
+    """The sweep shipped in bpttlab/data/lm_rnn_vs_lstm_sweep.json (made by
+    benchmarks/lm_rnn_vs_lstm_sweep.py with the reference functions): a dict with
+    "generated_by", "settings", "seeds", "budgets", "results" (one entry per model, k and budget, with the
+    fingerprint of its model and k: the mean training loss of the first updates of the first seed) and,
+    when recorded, "machine" (numpy's BLAS kernel)."""
     import json
     from pathlib import Path
-    return json.loads((Path(__file__).parent / "data" / "reber_lm_sweep.json").read_text())
+    return json.loads((Path(__file__).parent / "data" / "lm_rnn_vs_lstm_sweep.json").read_text())
 
 
 def sweep_table(sweep):
-    """The precomputed sweep as a text table, mean [min, max] over the seeds: a str."""
-    def cell(values):
-        v = np.array([np.nan if x is None else x for x in values], dtype=float)
-        if not v.size or not np.all(np.isfinite(v)):
-            return "(none)"
-        return f"{np.mean(v):.2f} [{np.min(v):.2f}, {np.max(v):.2f}]"
-    last = str(sweep["updates"][-1])
-    heads = [f"long-range, {u}" for u in sweep["updates"]] + [f"{last}: len <= k+2", f"{last}: longer",
-                                                               f"local, {last}"]
-    seeds = sweep["seeds"]
-    lines = [f"PRECOMPUTED by {sweep['generated_by']} (seeds {seeds[0]}-{seeds[-1]}: mean [min, max] over the "
-             f"seeds; chance = 0.50 for long-range)",
-             f"(computed with {sweep['machine']}; other BLAS kernels give other numbers for runs that have not "
-             "converged)",
-             f"{'k':>5} | " + " | ".join(f"{h:>18}" for h in heads)]
+    """The precomputed sweep as a text table: long-range accuracy per seed, and how many seeds reached 0.9."""
+    s = sweep["settings"]
+    lines = [f"PRECOMPUTED by {sweep['generated_by']}: N = {s['N']}, RNN H = {s['H_rnn']}, "
+             f"LSTM H = {s['H_lstm']}, seeds {sweep['seeds']}",
+             f"(computed with {sweep['machine']}; runs that have not converged come out differently with other "
+             "BLAS kernels)" if "machine" in sweep else "(the BLAS kernel was not recorded)",
+             f"{'model':<6} {'k':>3} {'updates':>8}   {'long-range accuracy per seed':<34} "
+             f"{'seeds >= 0.9':>12} {'CPU ms/update':>14}"]
     for row in sweep["results"]:
-        cells = [cell(row["long_range"][str(u)]) for u in sweep["updates"]]
-        cells += [cell(row["long_range_fits"]), cell(row["long_range_longer"]), cell(row["local"][last])]
-        lines.append(f"{(row['k'] or 'full')!s:>5} | " + " | ".join(f"{c:>18}" for c in cells))
+        accs = " ".join(f"{a:.2f}" for a in row["long_range"])
+        hits = sum(a >= 0.9 for a in row["long_range"])
+        lines.append(f"{row['model']:<6} {row['k']:>3} {row['updates']:>8}   {accs:<34} "
+                     f"{hits:>7} of {len(row['long_range'])} {row['cpu_ms_per_update']:>14.1f}")
     return "\n".join(lines)

@@ -75,11 +75,11 @@ def lm_loss_and_grads(params, x_ids, y_ids, h0):
     Wx, Wh, b, Wy, by = (params[name] for name in ("Wx", "Wh", "b", "Wy", "by"))
     H = Wh.shape[0]
     embedded = Wx[x_ids]                                      # row x_ids[n, t] of Wx = x_t @ Wx, (N, T, H)
-    h, rnn_cache = rnn_forward(embedded, h0, np.eye(H), Wh, b)   # the input term is already x_t @ Wx
+    h, rnn_cache = rnn_forward(embedded, h0, np.eye(H), Wh, b)   # input weights = identity: the term is complete
     scores, affine_cache = temporal_affine_forward(h, Wy, by)
     loss, dscores = temporal_softmax_loss(scores, y_ids)
-    dh, dWy, dby = temporal_affine_backward(dscores, affine_cache)     # output layer
-    dembedded, _, _, dWh, db = rnn_backward(dh, rnn_cache)             # BPTT; h0's gradient is not needed
+    dh, dWy, dby = temporal_affine_backward(dscores, affine_cache)     # output layer: dL/dh_t from each output
+    dembedded, _, _, dWh, db = rnn_backward(dh, rnn_cache)   # BPTT; the identity's and h0's gradients are dropped
     dWx = np.zeros(Wx.shape)
     np.add.at(dWx, x_ids, dembedded)                          # each row gets the sum over every place it was picked
     grads = {"Wx": dWx, "Wh": dWh, "b": db, "Wy": dWy, "by": dby}

@@ -374,10 +374,10 @@ def test_correct_answers_in_other_styles_get_full_marks(name):
 
 
 def test_mistake_templates_are_correct_loop_style_answers():
-    from autograder.mistakes import (clipping, contributions, gradcheck, losses, lstm, rnn, truncation,
-                                     truncation_complete, vanishing)
+    from autograder.mistakes import (clipping, contributions, gradcheck, language_model, losses, lstm, rnn,
+                                     truncation, truncation_complete, vanishing)
     for module in (rnn, gradcheck, contributions, truncation, truncation_complete, vanishing, clipping, lstm,
-                   losses):
+                   losses, language_model):
         for name, source in module.TEMPLATES.items():
             report = grade(source, name, SEEDS[1])
             assert report.fraction == 1.0, report.feedback

@@ -458,3 +458,21 @@ def test_spec_survives_the_wire():
     back = remote.unpack(remote.pack((spec,)))[0]
     assert isinstance(back, FunctionSpec) and back.kind == spec.kind and back.shape == spec.shape
     assert np.array_equal(back.params["A"], spec.params["A"])
+
+
+# --- the assembled language model through the wire (notebook 06): dict arguments, integer ids, seven stand-ins
+
+def test_remote_grades_the_language_model_with_its_stand_ins(kernel):
+    """lm_loss_and_grads takes a dict of weights and integer ids and returns a dict of gradients; its building
+    blocks (rnn_forward, temporal_affine_*, ...) are answered from the grader's process."""
+    from autograder.grading import grade_function
+    from autograder.mistakes import by_id
+    from autograder.mistakes.language_model import LM
+    assert kernel.run(LM).status == "ok"
+    evaluator = remote.RemoteEvaluator(kernel, call_timeout=20)
+    report = grade_function("lm_loss_and_grads", evaluator, 11)
+    assert report.fraction == 1.0, report.feedback
+    assert kernel.run(by_id("lm_loss_and_grads/embedding-assigned").source).status == "ok"
+    report = grade_function("lm_loss_and_grads", evaluator, 11)
+    assert report.mistakes == ["lm_loss_and_grads/embedding-assigned"], report.feedback
+    assert [p.name for p in report.parts if not p.passed] == ["grads['Wx']"]

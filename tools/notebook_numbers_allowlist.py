@@ -19,9 +19,4 @@ ALLOWED = {
         Cited("50", "Pascanu, Mikolov & Bengio 2013", "the number of steps of their cliff model"),
         Cited("0.7", "Pascanu, Mikolov & Bengio 2013", "the target of their cliff model's loss"),
     ],
-    # ---- 06_language_model
-    "06_language_model": [
-        Computed("0.69", "math.log(2)", "ln 2, the loss of guessing between T and P"),
-        Computed("0.06", "math.log(2) / 11", "ln 2 spread over the about eleven predictions of a string"),
-    ],
 }

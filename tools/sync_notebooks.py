@@ -14,7 +14,9 @@ rewrites both from the reference:
 - Provided cells (nbgrader locked cells whose grade_id starts with
   `given_`): every top-level `def F` of a contract function is replaced by the
   reference's full source of F (docstring included, input checks left out).
-  These give a later notebook the functions of earlier ones.
+  These give a later notebook the functions of earlier ones. A contract
+  function still in solutions.PENDING_FUNCTIONS (its notebook is being
+  built) is synced there too.
 
 usage: python tools/sync_notebooks.py [--check] [NOTEBOOK ...]
   --check  change nothing; list what is out of date and exit 1 if anything is.
@@ -83,8 +85,9 @@ def synced_given(source):
     tree = ast.parse(source)
     lines = source.split("\n")
     out, last = [], 0
+    provided = solutions.GRADED_FUNCTIONS + getattr(solutions, "PENDING_FUNCTIONS", ())
     for node in tree.body:
-        if isinstance(node, ast.FunctionDef) and node.name in solutions.GRADED_FUNCTIONS:
+        if isinstance(node, ast.FunctionDef) and node.name in provided:
             start = node.lineno - 1 - len(node.decorator_list)
             out += lines[last:start] + reference_source(node.name).split("\n")
             last = node.end_lineno

@@ -9,7 +9,8 @@ student was graded on: a student whose outputs agree with it is told its hint.
 
 Modules, one per notebook topic: rnn.py (forward and backward passes),
 gradcheck.py, contributions.py, truncation.py, truncation_complete.py (weighted
-links, checkpointing), vanishing.py, clipping.py, lstm.py (gated cells), losses.py.
+links, checkpointing), vanishing.py, clipping.py, lstm.py (gated cells), losses.py,
+language_model.py (the output layer and the assembled language model).
 The sources use `np` and may call the other graded functions by name (which
 are the reference's while the grader runs them).
 """
@@ -52,6 +53,10 @@ def _collect():
     from . import truncation_complete
     modules.append(truncation_complete)
     # end of truncation, completed
+    # language model, assembled (notebook 06)
+    from . import language_model
+    modules.append(language_model)
+    # end of language model, assembled
     for module in modules:
         for m in module.MISTAKES:
             found.setdefault(m.function, []).append(m)
