@@ -257,6 +257,23 @@ def contract_calls(p, N, T, D, H):
         "temporal_softmax_loss": ((rng.standard_normal((N, T, V)), rng.integers(0, V, size=(N, T))),
                                   (float, (N, T, V))),
         **lstm_calls(p, N, T, D, H, rng),
+        **lm_calls(p, N, T, H, rng),
+    }
+
+
+def lm_calls(p, N, T, H, rng):
+    """contract_calls for the language model's functions (notebook 06): output layer H -> V, ids in [0, V)."""
+    V = 5
+    Wy, by = rng.standard_normal((H, V)) / np.sqrt(H), 0.1 * rng.standard_normal(V)
+    h = rng.standard_normal((N, T, H))
+    _, affine_cache = solutions.temporal_affine_forward(h, Wy, by)
+    params = {"Wx": rng.standard_normal((V, H)), "Wh": p.Wh, "b": p.b, "Wy": Wy, "by": by}
+    x_ids, y_ids = rng.integers(0, V, size=(N, T)), rng.integers(0, V, size=(N, T))
+    return {
+        "temporal_affine_forward": ((h, Wy, by), ((N, T, V), "affine cache")),
+        "temporal_affine_backward": ((rng.standard_normal((N, T, V)), affine_cache), ((N, T, H), (H, V), (V,))),
+        "lm_loss_and_grads": ((params, x_ids, y_ids, p.h0),
+                              (float, {"Wx": (V, H), "Wh": (H, H), "b": (H,), "Wy": (H, V), "by": (V,)}, (N, H))),
     }
 
 
@@ -298,7 +315,7 @@ def assert_same(before, after, where):
             assert_same(before[key], after[key], f"{where}[{key!r}]")
 
 
-CACHE_LENGTHS = {"cache": 5, "lstm step cache": 7, "lstm sequence cache": 8}
+CACHE_LENGTHS = {"cache": 5, "lstm step cache": 7, "lstm sequence cache": 8, "affine cache": 2}
 
 
 def check_output(out, expected, where):
@@ -324,7 +341,7 @@ def check_output(out, expected, where):
 
 def returned_arrays(name, out):
     """The returned arrays that must be new: all of them, except the cache of a forward function."""
-    if name in ("rnn_step_forward", "rnn_forward", "lstm_forward"):
+    if name in ("rnn_step_forward", "rnn_forward", "lstm_forward", "temporal_affine_forward"):
         out = out[0]
     elif name == "lstm_step_forward":
         out = out[:2]
