@@ -205,6 +205,16 @@ def _error_block(log, student, assignment, failed=False):
                 in_error = "| ERROR]" in line
             if in_error and line.strip():
                 out.append(line)
+    if not out:   # refused before nbgrader started the student (SafeAutograde's screening): its own error block
+        opening = re.compile(r"\| ERROR\] There was an error processing assignment: .*/" + re.escape(student) + "/"
+                             + re.escape(assignment) + "$")
+        in_error = False
+        for line in (log or "").splitlines():
+            if line.startswith("["):
+                in_error = bool(opening.search(line)) or (in_error and "| ERROR]" in line
+                                                           and "There was an error" not in line)
+            if in_error and line.strip():
+                out.append(line)
     return "\n".join(out[-6:] or ["nbgrader: " + summary])
 
 
@@ -227,7 +237,8 @@ def batches_of(students, workers, names_in_submitted, batch_size=None):
     return [students[i:i + batch_size] for i in range(0, len(students), batch_size)]
 
 
-def autograde_batch(course, assignment, batch, snapshot, workdir, names_in_submitted, timeout=None, seed=None):
+def autograde_batch(course, assignment, batch, snapshot, workdir, names_in_submitted, timeout=None, seed=None,
+                    allow_unsandboxed=False):
     """Run plain `nbgrader autograde` once for a batch of students against a private copy of the gradebook.
 
     One nbgrader start (~3 s of imports) per batch instead of per student.
@@ -260,6 +271,8 @@ def autograde_batch(course, assignment, batch, snapshot, workdir, names_in_submi
     args = ["autograde", assignment, "--force", *select,
             f"--CourseDirectory.db_url=sqlite:///{private_db}",
             "--KernelManager.transport=ipc", f"--KernelManager.ip={folder / 'kernel'}"]
+    if allow_unsandboxed:
+        args.append("--GradeOutsideKernel.allow_unsandboxed=True")
     limit = None if timeout is None else timeout * len(batch)
     env = None if seed is None else {"AUTOGRADER_SEED": str(seed)}
     try:
@@ -381,18 +394,41 @@ class GradeResult:
     message: str = ""
 
 
+def check_sandbox(course, allow_unsandboxed=False):
+    """Refuse (SystemExit with the reason and the fix) when the course would grade without a sandbox.
+
+    The cheap probe first (bubblewrap works: nothing else to check); otherwise the course's own config
+    decides, as `nbgrader autograde` will (GradeOutsideKernel.allow_unsandboxed), so that a class run
+    fails once, with one message, before any worker starts. Returns the SandboxStatus.
+    """
+    from autograder import sandbox
+    status = sandbox.sandbox_status()
+    if status.sandboxed:
+        return status
+    if not allow_unsandboxed:
+        from traitlets.config.loader import PyFileConfigLoader
+        config = PyFileConfigLoader("nbgrader_config.py", path=str(course.root)).load_config()
+        allow_unsandboxed = bool(config.GradeOutsideKernel.get("allow_unsandboxed", False))
+    try:
+        return sandbox.decide(True, allow_unsandboxed)
+    except sandbox.SandboxUnavailable as e:
+        raise SystemExit(str(e)) from None
+
+
 def grade_class(course, assignment, workers=2, students=None, force=False, timeout=None, seed=None,
-                progress=True, batch_size=None):
+                progress=True, batch_size=None, allow_unsandboxed=False):
     """Autograde every submission of `assignment` (or only `students`), `workers` at a time.
 
     Returns a list of GradeResult in student order. The real gradebook is
-    written by this process only.
+    written by this process only. Without a working sandbox it refuses (SystemExit) unless
+    `allow_unsandboxed` (or the course config) opts in.
     """
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
     if batch_size is not None and batch_size < 1:
         raise ValueError(f"batch size must be >= 1, got {batch_size}")
     require_assignment_in_gradebook(course, assignment)
+    check_sandbox(course, allow_unsandboxed)
     everyone = course.submitted_students(assignment)
     if students:
         missing = sorted(set(students) - set(everyone))
@@ -416,8 +452,8 @@ def grade_class(course, assignment, workers=2, students=None, force=False, timeo
         snapshot = snapshot_gradebook(course.db_path, Path(workdir) / "snapshot.db")
         with ThreadPoolExecutor(max_workers=workers) as pool:
             # the workers start before this process imports nbgrader (and tqdm): those imports run while they do
-            futures = [pool.submit(autograde_batch, course, assignment, b, snapshot, workdir, names, timeout, seed)
-                       for b in batches]
+            futures = [pool.submit(autograde_batch, course, assignment, b, snapshot, workdir, names, timeout, seed,
+                                   allow_unsandboxed) for b in batches]
             from nbgrader.api import Gradebook
             from tqdm import tqdm
             with Gradebook(course.db_url) as gb, \
@@ -428,6 +464,8 @@ def grade_class(course, assignment, workers=2, students=None, force=False, timeo
                         merged = merge_submission(f"sqlite:///{run.private_db}", gb, assignment, run.student)
                         if run.ok and merged:
                             results[run.student] = GradeResult(run.student, "graded")
+                            bar.write(f"{run.student}: graded ({bar.n + 1}/{len(todo)})", file=sys.stdout)
+                            sys.stdout.flush()      # as it happens: each line means "in the gradebook"
                         else:
                             results[run.student] = GradeResult(run.student, "FAILED", message=run.message)
                             bar.write(f"{run.student}: grading failed\n{run.message}")
@@ -465,9 +503,12 @@ def cmd_grade(args):
     course = Course(args.course)
     results = grade_class(course, args.assignment, workers=args.workers, students=args.student,
                           force=args.force, timeout=args.timeout, seed=args.seed, progress=not args.quiet,
-                          batch_size=args.batch_size)
+                          batch_size=args.batch_size, allow_unsandboxed=args.allow_unsandboxed)
     from autograder import report   # after grading: it imports nbgrader (see grade_class)
     print_grade_table(args.assignment, results, report.named_mistakes(course.root, args.assignment))
+    banner = report.format_unsandboxed(args.assignment, report.unsandboxed(course.root, args.assignment))
+    if banner:
+        print("\n" + banner)
     failed = [r for r in results if r.status == "FAILED"]
     if failed:
         print(f"\n{len(failed)} submission(s) could not be graded: {', '.join(r.student for r in failed)}")
@@ -494,6 +535,9 @@ def cmd_report(args):
     for a in assignments:
         print()
         print(report.format_misconceptions(a, report.misconceptions(course.root, a)))
+        banner = report.format_unsandboxed(a, report.unsandboxed(course.root, a))
+        if banner:
+            print("\n" + banner)
     return 0
 
 
@@ -511,6 +555,14 @@ def cmd_demo(args):
     from autograder import report, samples
     course = Course(args.course)
     assignments = args.assignment or course.assignments()
+    from autograder import sandbox
+    # the demo grades only the samples it generates itself (trusted code): without a sandbox it says so and
+    # grades them anyway; real submissions never get this (`grade` refuses unless --allow-unsandboxed)
+    demo_unsandboxed = not sandbox.sandbox_status().sandboxed
+    if demo_unsandboxed:
+        print(f"== no sandbox on this machine ({sandbox.sandbox_status().detail}): the demo grades its own "
+              "sample submissions UNSANDBOXED; `python -m autograder grade` refuses real submissions here",
+              flush=True)
     status = 0
     for a in assignments:
         print(f"== {a}: generate_assignment", flush=True)
@@ -521,7 +573,8 @@ def cmd_demo(args):
         print(f"== {a}: samples {', '.join(made)} placed in submitted/; autograding with {args.workers} workers",
               flush=True)
         results = grade_class(course, a, workers=args.workers, force=True, timeout=args.timeout,
-                              seed=args.seed, students=made, progress=not args.quiet)
+                              seed=args.seed, students=made, progress=not args.quiet,
+                              allow_unsandboxed=demo_unsandboxed)
         status |= any(r.status == "FAILED" for r in results)
         written, problems = report.generate_feedback(course, a)
         print(f"== {a}: {len(written)} feedback file(s) in feedback/ (no hidden tests)")
@@ -535,6 +588,11 @@ def cmd_demo(args):
     rows = report.export_grades(course.db_url, assignments, csv_path)
     print(f"\n== {len(rows)} grade row(s) for the LMS in {csv_path}")
     return int(status)
+
+
+def cmd_sandbox_check(args):
+    from autograder import sandbox_check
+    return sandbox_check.main(Course(args.course).root)
 
 
 def build_parser():
@@ -555,6 +613,9 @@ def build_parser():
     g.add_argument("--student", nargs="+", help="grade only these students")
     g.add_argument("--force", action="store_true", help="grade again students graded before")
     g.add_argument("--quiet", action="store_true", help="no progress bar")
+    g.add_argument("--allow-unsandboxed", action="store_true",
+                   help="grade even without a working sandbox (trusted code only: submissions then run with "
+                        "your rights); every result is marked UNSANDBOXED")
     g.add_argument("--batch-size", type=int, default=None,
                    help="students per nbgrader process, as a work queue (default: one batch per worker, round-robin)")
     add_timeout(g)
@@ -572,6 +633,10 @@ def build_parser():
     s = sub.add_parser("samples", help="place the sample submissions in submitted/ (needs release/)")
     s.add_argument("assignment", nargs="*", help="default: every assignment")
     s.set_defaults(func=cmd_samples)
+
+    c = sub.add_parser("sandbox-check", help="whether grading runs sandboxed here, and the limits a grading "
+                                             "kernel really gets (measured inside one)")
+    c.set_defaults(func=cmd_sandbox_check)
 
     d = sub.add_parser("demo", help="generate, sample submissions, grade, feedback, report: the whole cycle")
     d.add_argument("assignment", nargs="*", help="default: every assignment")

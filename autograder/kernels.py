@@ -19,6 +19,8 @@ stay reachable from inside the sandbox. Nothing else is shared with the
 kernel: inputs and results travel over the kernel's own messages (remote.py).
 
 Choices made here, and why:
+- clients whose sockets refuse any message larger than MAX_MESSAGE_BYTES:
+  a kernel cannot make the grader receive (and hold) a gigabyte of output;
 - transport "ipc" with sockets in a fresh private folder: no TCP ports, so two
   kernels started at once cannot race for a port (NOTES.md), and nothing
   listens on the network;
@@ -27,16 +29,91 @@ Choices made here, and why:
   the wrapper would not);
 - in-memory IPython history: no history database written by a submission.
 """
+import contextlib
 import shutil
 import sys
 import tempfile
 from pathlib import Path
 
+import zmq
+import zmq.asyncio
+from jupyter_client.asynchronous import AsyncKernelClient
+from jupyter_client.blocking import BlockingKernelClient
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
-from traitlets import Instance
+from traitlets import Instance, default
 
 KERNEL_NAME = "bptt-grader"
+# Largest message the grader accepts from a kernel (per message part). zmq drops a larger one on arrival
+# (and reconnects), so a kernel cannot make the grader hold a huge message in memory at all.
+MAX_MESSAGE_BYTES = 32 * 2 ** 20
+
+
+def _capped(context):
+    context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)     # a default for every socket made from it
+    return context
+
+
+def _watch(socket):
+    """(monitor socket, a plain blocking view of it) reporting when `socket` loses its connection."""
+    watched = socket.get_monitor_socket(zmq.EVENT_DISCONNECTED)
+    return watched, zmq.Socket.shadow(watched.underlying)
+
+
+def heal_channels(kc):
+    """Replace the client's channel sockets that lost their connection. Returns the channels replaced.
+
+    zmq ends a connection when a message is larger than MAXMSGSIZE and, that being a protocol error, never
+    connects again: without this, one oversized output would leave the grader deaf to the kernel. A socket
+    whose connection dropped is replaced by a fresh one to the same endpoint (a connection lost because the
+    kernel died is replaced too, which is harmless). The first call only starts watching. Call it from the
+    thread that uses the client, between requests (zmq sockets are not thread-safe).
+    """
+    monitors = kc.__dict__.setdefault("_bptt_monitors", {})
+    healed = []
+    for name in ("iopub", "shell", "stdin", "control"):
+        channel = getattr(kc, f"_{name}_channel", None)
+        socket = getattr(channel, "socket", None)
+        if socket is None or socket.closed:
+            continue
+        entry = monitors.get(name)
+        if entry is None or entry[0] is not socket:
+            monitors[name] = (socket, *_watch(socket))
+            continue
+        _, watched, view = entry
+        dropped = False
+        while view.poll(0):
+            view.recv_multipart()
+            dropped = True
+        if not dropped:
+            continue
+        fresh = getattr(kc, f"connect_{name}")(identity=kc.session.bsession)
+        with contextlib.suppress(zmq.ZMQError):
+            socket.disable_monitor()
+        watched.close(linger=0)
+        socket.close(linger=0)
+        channel.socket = fresh
+        monitors[name] = (fresh, *_watch(fresh))
+        healed.append(name)
+    return healed
+
+
+class CappedBlockingKernelClient(BlockingKernelClient):
+    """A blocking client whose sockets refuse messages larger than MAX_MESSAGE_BYTES."""
+
+    @default("context")
+    def _context_default(self):
+        self._created_context = True
+        return _capped(zmq.Context())
+
+
+class CappedAsyncKernelClient(AsyncKernelClient):
+    """An asynchronous client (what nbclient uses) whose sockets refuse messages larger than MAX_MESSAGE_BYTES."""
+
+    @default("context")
+    def _context_default(self):
+        self._created_context = True
+        return _capped(zmq.asyncio.Context())
 
 
 def kernel_argv(python=None):
@@ -65,8 +142,9 @@ def make_runtime_dir():
 def remove_runtime_dir(runtime_dir):
     """Delete the kernel's private folder and the sandbox's record of how the kernel ended, beside it."""
     shutil.rmtree(runtime_dir, ignore_errors=True)
-    from .sandbox import outcome_path
-    outcome_path(runtime_dir).unlink(missing_ok=True)
+    from .sandbox import side_files
+    for path in side_files(runtime_dir):
+        path.unlink(missing_ok=True)
 
 
 def make_kernel_manager(workdir, runtime_dir, launcher=None, python=None, manager_class=AsyncKernelManager,
@@ -99,6 +177,10 @@ def make_kernel_manager(workdir, runtime_dir, launcher=None, python=None, manage
         argv = wrapped
     spec = KernelSpec(argv=argv, display_name="BPTT grader", language="python",
                       interrupt_mode="message", env={}, metadata={})
-    return manager_class(kernel_name=KERNEL_NAME, kernel_spec_manager=_OneSpecManager(spec=spec),
-                         transport="ipc", ip=str(runtime_dir / "kernel"),
-                         connection_file=str(runtime_dir / "kernel.json"), **manager_kwargs)
+    km = manager_class(kernel_name=KERNEL_NAME, kernel_spec_manager=_OneSpecManager(spec=spec),
+                       transport="ipc", ip=str(runtime_dir / "kernel"),
+                       connection_file=str(runtime_dir / "kernel.json"), **manager_kwargs)
+    km.client_factory = CappedAsyncKernelClient if issubclass(manager_class, AsyncKernelManager) \
+        else CappedBlockingKernelClient
+    km.blocking_class = CappedBlockingKernelClient
+    return km

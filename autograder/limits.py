@@ -23,15 +23,18 @@ class Limits:
     """Limits of one grading kernel (all numbers are > 0).
 
     notebook_seconds: wall clock from kernel start to the end of the notebook
-    cpu_seconds:      CPU time of each process (RLIMIT_CPU; SIGXCPU, then SIGKILL 5 s later)
+    cpu_seconds:      CPU time of the whole notebook: every process, every restart of its kernel (checked
+                      5x a second); each process also RLIMIT_CPU (SIGXCPU, then SIGKILL 5 s later)
     address_space_mb: virtual memory of each process (RLIMIT_AS; Python raises MemoryError)
-    memory_mb:        resident memory summed over all the kernel's processes (checked 5x a second)
+    memory_mb:        memory of all the kernel's processes: resident memory, open memfds and the pages on
+                      the sandbox's tmpfs folders (autograder/usage.py; checked 5x a second)
     processes:        processes and threads of the kernel's user (RLIMIT_NPROC; sandboxed as root only,
                       where each kernel runs under a user id of its own)
     file_mb:          size of any one file written (RLIMIT_FSIZE)
     tmp_mb:           size of the private /tmp (a tmpfs)
     workdir_mb:       size of the private copy of the submission folder (a tmpfs)
-    runtime_kb:       size of the kernel's connection folder (sockets only; checked 5x a second)
+    runtime_kb:       size of the kernel's connection folder with its subfolders (sockets only; checked 5x a
+                      second)
     """
     notebook_seconds: float = 300.0
     cpu_seconds: int = 240
@@ -67,6 +70,7 @@ REASON_TIME = "notebook_time"        # killed: wall-clock limit of the notebook
 REASON_MEMORY = "memory"             # killed: resident memory of the process tree
 REASON_RUNTIME_FILES = "runtime_files"  # killed: wrote into the kernel's connection folder
 REASON_START = "start_failed"        # the sandbox could not be set up
+REASON_CPU = "cpu"                   # killed: CPU time of the notebook (every process, every restart)
 
 
 def describe_exit(returncode):
@@ -109,6 +113,10 @@ def explain(outcome, limits=None):
     if reason == REASON_MEMORY:
         return (f"The notebook was stopped after {elapsed:.0f} s: its processes used more than "
                 f"{limits.memory_mb} MB of memory.")
+    if reason == REASON_CPU:
+        return (f"The notebook was stopped after {elapsed:.0f} s: its processes used more than "
+                f"{limits.cpu_seconds} s of CPU time, its CPU-time limit (counted over every process and every "
+                "restart of its kernel).")
     if reason == REASON_RUNTIME_FILES:
         return ("The notebook was stopped: it wrote files into the grader's connection folder, "
                 "which submissions may not touch.")

@@ -12,7 +12,8 @@ submitted notebook it
    `raises-exception`, ...) are ignored: test cells are never run in the
    kernel at all, every other code cell always is;
 2. grades every graded function F whose answer cell (grade_id F) is in the
-   notebook with grading.grade_function(F, RemoteEvaluator, seed), in this
+   notebook, in the course's order whatever the cells' (`grading_order`: building
+   blocks first), with grading.grade_function(F, RemoteEvaluator, seed), in this
    process: the kernel only computes the student's outputs on inputs chosen
    here (remote.py). A kernel that dies or hangs while F runs costs F only:
    the kernel is restarted and the notebook's cells are run again before the
@@ -39,6 +40,7 @@ The results file (one per student and assignment; notebooks merged):
      "notebooks": {"01_unrolling": {
          "graded_at": "2026-11-25T20:30:00+00:00", "seed": 123, "sandboxed": false,
          "kernel_restarts": 0, "notes": [],
+         "grading_order": ["rnn_step_forward", "rnn_forward"],   # the course's order (grading_order)
          "functions": {"rnn_forward": {"fraction": 0.7, "error": null, "seconds": 0.4,
                                        "parts": [{"name": "h", "weight": 0.6, "passed": true,
                                                   "message": ""}, ...],
@@ -60,6 +62,7 @@ from pathlib import Path
 
 from nbformat.v4 import new_output
 from nbgrader import utils
+from nbgrader.converters import Autograde, NbGraderException
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import ClearHiddenTests, DeduplicateIds, Execute
 from nbclient import NotebookClient
@@ -67,18 +70,23 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from traitlets import Bool, Dict, Float, Integer, Unicode, default
 
 from . import kernels
+from .outputs import OutputBudget
 
 RESULTS_FOLDER = "autograder_results"
 MAX_RESTARTS = 3
 
 
 def autograde_preprocessors():
-    """nbgrader's autograde pipeline with its Execute replaced by GradeOutsideKernel."""
-    from nbgrader.converters.autograde import Autograde
+    """nbgrader's autograde pipeline with its Execute replaced by GradeOutsideKernel, followed by
+    SanitizeOutputs (autograded notebooks, shown by formgrader, keep no active content)."""
+    from .sanitize import SanitizeOutputs
     default = Autograde.class_traits()["autograde_preprocessors"].default()
     if Execute not in default:
         raise RuntimeError(f"nbgrader's autograde pipeline has no Execute step to replace: {default}")
-    return [GradeOutsideKernel if p is Execute else p for p in default]
+    out = []
+    for p in default:
+        out += [GradeOutsideKernel, SanitizeOutputs] if p is Execute else [p]
+    return out
 
 
 class DeduplicateGradedCells(DeduplicateIds):
@@ -107,11 +115,114 @@ class DeduplicateGradedCells(DeduplicateIds):
 
 def sanitize_preprocessors():
     """nbgrader's sanitize pipeline with DeduplicateIds replaced by DeduplicateGradedCells."""
-    from nbgrader.converters.autograde import Autograde
     default = Autograde.class_traits()["sanitize_preprocessors"].default()
     if DeduplicateIds not in default:
         raise RuntimeError(f"nbgrader's sanitize pipeline has no DeduplicateIds step to replace: {default}")
     return [DeduplicateGradedCells if p is DeduplicateIds else p for p in default]
+
+
+# ----------------------------------------------------------------------------- the autograde command
+
+def _grading_plugin(converter):
+    """The GradeOutsideKernel this autograde run will use (configured as nbgrader will), or None."""
+    for p in converter.autograde_preprocessors:
+        cls = p
+        if isinstance(p, str):
+            from traitlets.utils.importstring import import_item
+            cls = import_item(p)
+        if isinstance(cls, type) and issubclass(cls, GradeOutsideKernel):
+            return cls(config=converter.config)
+    return None
+
+
+MAX_TIMESTAMP_BYTES = 4096
+
+
+def special_entries(folder):
+    """[(relative path, what it is)] of the entries of a submission folder that are not plain files or
+    folders: symbolic links, named pipes, sockets, devices. Never follows a link, never opens a file."""
+    import stat
+    found = []
+    folder = Path(folder)
+    for top, dirs, files in os.walk(folder):                # os.walk does not descend into linked folders
+        for name in sorted(dirs + files):
+            path = Path(top) / name
+            try:
+                mode = path.lstat().st_mode
+            except OSError:
+                continue
+            kind = ("a symbolic link" if stat.S_ISLNK(mode) else "a named pipe (FIFO)" if stat.S_ISFIFO(mode)
+                    else "a socket" if stat.S_ISSOCK(mode) else "a device file" if stat.S_ISCHR(mode)
+                    or stat.S_ISBLK(mode) else None)
+            if kind:
+                found.append((str(path.relative_to(folder)), kind))
+    return found
+
+
+def dropped_note(rel, kind):
+    return f"{rel} is {kind} in the submission: it was not copied, read or followed"
+
+
+class SafeAutograde(Autograde):
+    """nbgrader's Autograde converter, made to fail closed before it touches any submission.
+
+    `nbgrader autograde` (and so `python -m autograder grade`, which runs it) uses this class once
+    `install_autograde()` ran (course/nbgrader_config.py calls it). Before anything is copied or run it
+    - refuses the whole run, with one message, when the grading plugin would run student code without a
+      working sandbox and the instructor did not opt in (GradeOutsideKernel.allow_unsandboxed);
+    - screens each submission before nbgrader reads or copies it (nbgrader's copy follows links as the
+      grader: a link to /dev/zero fills the disk, a link to a file only the grader may read is copied
+      out): links, pipes, sockets and devices are never copied (GradeOutsideKernel names them in the
+      feedback), and a submission whose notebook or timestamp.txt is one of them is refused, naming it.
+    """
+
+    def init_destination(self, assignment_id, student_id):
+        source = Path(self._format_source(assignment_id, student_id))
+        bad = dict(special_entries(source))
+        notebooks = {Path(n).name for n in self.notebooks} | {"timestamp.txt"}
+        for rel, kind in bad.items():
+            if rel in notebooks:
+                raise NbGraderException(f"{source / rel} is {kind}, not a file: submission of {student_id} "
+                                        "refused (nothing was read through it). Ask for the file itself.")
+        stamp = source / "timestamp.txt"
+        if stamp.is_file() and stamp.stat().st_size > MAX_TIMESTAMP_BYTES:
+            raise NbGraderException(f"{stamp} is larger than {MAX_TIMESTAMP_BYTES} bytes: submission of "
+                                    f"{student_id} refused")
+        self._dropped = [str(source / rel) for rel in bad]
+        return super().init_destination(assignment_id, student_id)
+
+    def init_assignment(self, assignment_id, student_id):
+        import glob
+        before = list(self.coursedir.ignore)
+        # nbgrader matches ignore globs against full paths too: the screened entries are left out of its copy
+        self.coursedir.ignore = before + [glob.escape(p) for p in getattr(self, "_dropped", [])]
+        try:
+            super().init_assignment(assignment_id, student_id)
+        finally:
+            self.coursedir.ignore = before
+
+    def start(self):
+        plugin = _grading_plugin(self)
+        if plugin is not None:
+            from .sandbox import SandboxUnavailable
+            try:
+                plugin.sandbox_decision()
+            except SandboxUnavailable as e:
+                self.log.error("%s", e)
+                raise NbGraderException(str(e)) from None
+        super().start()
+
+
+def install_autograde():
+    """Make `nbgrader autograde` in this process use SafeAutograde (call it from nbgrader_config.py).
+
+    nbgrader 0.9.6's AutogradeApp instantiates the name `Autograde` of its module; there is no config
+    option for the converter class. `c.Autograde.*` settings apply to the subclass unchanged.
+    """
+    import nbgrader.apps.autogradeapp as app
+    if not (isinstance(app.Autograde, type) and issubclass(app.Autograde, Autograde)):
+        raise RuntimeError(f"nbgrader's autograde app changed: its converter is {app.Autograde!r}")
+    app.Autograde = SafeAutograde
 
 
 def results_path(course_root, assignment, student):
@@ -122,6 +233,34 @@ def results_path(course_root, assignment, student):
 def graded_functions():
     from .cases import GRADED
     return tuple(GRADED)
+
+
+def grading_order(names):
+    """`names` (graded functions answered in a notebook) in the order they are graded: the course's, never
+    the cells'. Every function comes after the building blocks the reference stands in for while it is
+    checked (grading.STAND_INS), then in course order (cases.GRADED). So a stand-in's answers, which the
+    student's code sees, are only ever answers of functions already graded: none can be collected and
+    replayed for a function graded later.
+    """
+    from .grading import STAND_INS
+    course = {f: i for i, f in enumerate(graded_functions())}
+    todo = sorted(dict.fromkeys(names), key=lambda f: course.get(f, len(course)))
+    done, order = set(), []
+
+    def visit(f, path=()):
+        if f in done:
+            return
+        if f in path:
+            raise RuntimeError(f"grading.STAND_INS has a cycle: {' -> '.join(path + (f,))}")
+        for block in sorted(STAND_INS.get(f, ()), key=lambda g: course.get(g, len(course))):
+            if block in todo:
+                visit(block, path + (f,))
+        done.add(f)
+        order.append(f)
+
+    for f in todo:
+        visit(f)
+    return order
 
 
 def grade_id_of(cell):
@@ -162,21 +301,63 @@ class GradeOutsideKernel(Execute):
                                                "else a fresh random one per notebook.").tag(config=True)
     results_dir = Unicode("", help="Folder for the JSON results; default <course root>/autograder_results."
                           ).tag(config=True)
-    sandbox = Bool(False, help="Start every kernel through autograder.sandbox (bubblewrap).").tag(config=True)
-    require_sandbox = Bool(False, help="Refuse to grade when the sandbox is not available.").tag(config=True)
+    sandbox = Bool(True, help="Start every kernel through autograder.sandbox (bubblewrap). Switching it off "
+                              "also needs allow_unsandboxed.").tag(config=True)
+    allow_unsandboxed = Bool(False, help="Run student code without the sandbox when bubblewrap does not work "
+                                         "(or sandbox = False). Off: grading is refused with the reason and the "
+                                         "fix. On: every result says UNSANDBOXED.").tag(config=True)
+    require_sandbox = Bool(True, help="Deprecated, always the case: grading without a sandbox needs "
+                                      "allow_unsandboxed.").tag(config=True)
     limits = Dict({}, help="Resource limits of the sandbox (autograder.limits.Limits fields).").tag(config=True)
 
     @default("shutdown_kernel")
     def _shutdown_kernel_default(self):
         return "immediate"            # the kernel's state is of no use once graded; a polite shutdown costs ~1 s
 
+    @default("raise_on_iopub_timeout")
+    def _raise_on_iopub_timeout_default(self):
+        # outputs lost on the way (an oversized message dropped by the grader's sockets) are noted in the
+        # cell; they are no reason to treat the kernel as hung and restart it
+        return False
+
+    @default("store_widget_state")
+    def _store_widget_state_default(self):
+        return False                  # widget state is the kernel's to write: it never enters the notebook
+
+    # -- untrusted outputs: bounded in bytes as they arrive (outputs.py) ------------
+
+    def output(self, outs, msg, display_id, cell_index):
+        out = super().output(outs, msg, display_id, cell_index)
+        if out is None or not outs or outs[-1] is not out:
+            return out
+        kept = self._budget.admit(out, cell_index)
+        if kept is None:
+            outs.pop()
+        elif kept is not out:
+            outs[-1] = new_output(**kept)
+        return outs[-1] if kept is not None else None
+
+    def _update_display_id(self, display_id, msg):
+        content = msg.get("content", {})
+        if self._budget.admit_update(content.get("data", {}), content.get("metadata", {})):
+            super()._update_display_id(display_id, msg)
+
+    def handle_comm_msg(self, outs, msg, cell_index):
+        """Widget messages are ignored: no widget state, no output widgets capturing outputs."""
+        return None
+
+    def sandbox_decision(self):
+        """The sandbox status kernels will run under, or SandboxUnavailable (grading refused) raised."""
+        from .sandbox import decide
+        return decide(self.sandbox, self.allow_unsandboxed)
+
     def create_kernel_manager(self):
         """The manager of this notebook's kernel, from kernels.make_kernel_manager (nbclient calls this)."""
-        launcher = None
-        if self.sandbox:
-            from .limits import Limits
-            from .sandbox import sandbox_launcher
-            launcher = sandbox_launcher(Limits.from_dict(self.limits), require_sandbox=self.require_sandbox)
+        from .limits import Limits
+        from .sandbox import sandbox_launcher
+        status = getattr(self, "_status", None) or self.sandbox_decision()
+        # unsandboxed (by opt-in only): the supervisor's limits still apply
+        launcher = sandbox_launcher(Limits.from_dict(self.limits), status=status)
         self.km = kernels.make_kernel_manager(self._workdir, self._runtime_dir, launcher=launcher,
                                               manager_class=self.kernel_manager_class, config=self.config)
         return self.km
@@ -187,11 +368,16 @@ class GradeOutsideKernel(Execute):
         from .hidden import run_seed
 
         self._workdir = (resources or {}).get("metadata", {}).get("path") or os.getcwd()
+        self._status = self.sandbox_decision()        # refuses (raises) before any student code runs
+        self._budget = OutputBudget()
+        if not self._status.sandboxed:
+            self.log.warning("%s", self._status.detail)
         self._runtime_dir = kernels.make_runtime_dir()
         functions = graded_functions()
-        answers = list(dict.fromkeys(grade_id_of(c) for c in nb.cells
-                                     if c.cell_type == "code" and utils.is_solution(c) and not utils.is_grade(c)
-                                     and grade_id_of(c) in functions))
+        answers = grading_order(grade_id_of(c) for c in nb.cells       # the course's order, not the cells'
+                                if c.cell_type == "code" and utils.is_solution(c) and not utils.is_grade(c)
+                                and grade_id_of(c) in functions)
+        self._grading_order = answers
         tests = {i: function_of_test(grade_id_of(c), functions) for i, c in enumerate(nb.cells)
                  if c.cell_type == "code" and utils.is_grade(c) and not utils.is_solution(c)}
         seed = run_seed(self.seed)
@@ -207,6 +393,7 @@ class GradeOutsideKernel(Execute):
             self._check_assign_resources(resources)
             self.skip_cells_with_tag = f"never-skip-{secrets.token_hex(16)}"   # tags cannot skip a cell
             with self.setup_kernel():
+                kernels.heal_channels(self.kc)          # arm: an oversized output must not leave us deaf
                 info = self.wait_for_reply(self.kc.kernel_info())
                 self.nb.metadata["language_info"] = info["content"]["language_info"]
                 code_cells = [i for i, c in enumerate(self.nb.cells) if c.cell_type == "code" and i not in tests]
@@ -221,12 +408,12 @@ class GradeOutsideKernel(Execute):
                     failures.update({name: str(e) for name in answers if name not in reports})
                 ran = ran or time.perf_counter()
                 graded = time.perf_counter()
-            self.set_widgets_metadata()
         finally:
             kernels.remove_runtime_dir(self._runtime_dir)
+        notes.extend(self._budget.notes())
         self.log.info("Kernel start and student cells %.1f s, grading %d function(s) %.1f s, shutdown %.1f s",
                       ran - start, len(answers), graded - ran, time.perf_counter() - graded)
-        test_cells = self._write_test_cells(tests, reports, failures, answers)
+        test_cells = self._write_test_cells(tests, reports, failures, answers, notes=notes)
         self._save_results(resources, seed, reports, failures, test_cells, notes)
         return self.nb, self.resources
 
@@ -238,28 +425,23 @@ class GradeOutsideKernel(Execute):
         return Path(coursedir.root) / coursedir.submitted_directory / info["student"] / info["assignment"]
 
     def _drop_symlinked_files(self, resources, notes):
-        """Symbolic links in the submission are never followed (nbgrader's copy did follow them, as the
-        grader): the copies they produced in the kernel's folder are deleted before the kernel starts.
-        Returns a refusal message when the notebook itself is a link, else None."""
+        """Links, pipes, sockets and devices in the submission are never followed: SafeAutograde kept them out
+        of nbgrader's copy; here they are named in the notes (and any copy that plain nbgrader made is
+        deleted before the kernel starts). Returns a refusal message when the notebook itself is a link."""
         submitted = self._submitted_dir(resources)
         if submitted is None or not submitted.exists():
             return None
         notebook = f"{resources['nbgrader'].get('notebook')}.ipynb"
-        for top, dirs, files in os.walk(submitted):          # does not descend into linked folders
-            for entry in dirs + files:
-                path = Path(top) / entry
-                if not path.is_symlink():
-                    continue
-                rel = path.relative_to(submitted)
-                if str(rel) == notebook:
-                    return (f"The submitted notebook {notebook} is a symbolic link, not a notebook: it was not "
-                            "graded. Submit the notebook file itself.")
-                copy = Path(self._workdir) / rel
-                if copy.is_dir() and not copy.is_symlink():
-                    shutil.rmtree(copy, ignore_errors=True)
-                elif copy.exists() or copy.is_symlink():
-                    copy.unlink()
-                notes.append(f"{rel} is a symbolic link in the submission: it was removed, not followed")
+        for rel, kind in special_entries(submitted):
+            if rel == notebook:
+                return (f"The submitted notebook {notebook} is {kind}, not a notebook: it was not graded. "
+                        "Submit the notebook file itself.")
+            copy = Path(self._workdir) / rel
+            if copy.is_dir() and not copy.is_symlink():
+                shutil.rmtree(copy, ignore_errors=True)
+            elif copy.exists() or copy.is_symlink():
+                copy.unlink()
+            notes.append(dropped_note(rel, kind))
         return None
 
     def _refuse(self, nb, resources, message, tests, answers, seed, notes):
@@ -271,7 +453,7 @@ class GradeOutsideKernel(Execute):
                 cell.outputs = []
         notes.append(message)
         failures = {name: message for name in answers}
-        test_cells = self._write_test_cells(tests, {}, failures, answers, refused=True)
+        test_cells = self._write_test_cells(tests, {}, failures, answers, refused=True, notes=notes[:-1])
         self._save_results(resources, seed, {}, failures, test_cells, notes)
         return nb, resources
 
@@ -296,6 +478,12 @@ class GradeOutsideKernel(Execute):
                 self._no_replay.add(index)
                 self._fresh_kernel(done, notes)
                 continue
+            finally:
+                if "iopub" in kernels.heal_channels(self.kc):
+                    cut = (f"a message larger than the grader accepts ({kernels.MAX_MESSAGE_BYTES // 2 ** 20} MB) "
+                           "was dropped, with what the cell showed after it")
+                    cell.outputs.append(new_output("stream", name="stdout", text=f"[output cut: {cut}]\n"))
+                    notes.append(f"cell {index}: {cut}")
             if any(o.get("ename") == "CellTimeoutError" for o in cell.get("outputs", [])):
                 self._no_replay.add(index)
             done.append(index)
@@ -304,7 +492,12 @@ class GradeOutsideKernel(Execute):
         """grade_function for every answered graded function, in this process; a dead kernel is replaced."""
         from .grading import grade_function
         from .remote import KernelSession, RemoteEvaluator
-        session = KernelSession(self.km, startup_timeout=self.startup_timeout)
+        try:
+            session = KernelSession(self.km, startup_timeout=self.startup_timeout)
+        except RuntimeError as e:   # still busy with a cell that ignored its interrupt, then stopped, or dead
+            notes.append(f"kernel restarted before grading: it did not answer ({e}; {self._death_reason()})")
+            self._fresh_kernel(code_cells, notes)
+            session = KernelSession(self.km, startup_timeout=self.startup_timeout)
         evaluator = RemoteEvaluator(session, call_timeout=self.call_timeout)
         try:
             for name in answers:
@@ -324,6 +517,7 @@ class GradeOutsideKernel(Execute):
                              "while being graded (answered with an empty string)")
         finally:
             session.close()
+            evaluator.close()
 
     def _death_reason(self):
         """Plain words on why the kernel ended (the sandbox's record when there is one)."""
@@ -364,10 +558,13 @@ class GradeOutsideKernel(Execute):
 
     # -- the test cells ----------------------------------------------------------
 
-    def _write_test_cells(self, tests, reports, failures, answers, refused=False):
-        """Replace each test cell's source by its visible part and its outputs by feedback + score."""
+    def _write_test_cells(self, tests, reports, failures, answers, refused=False, notes=()):
+        """Replace each test cell's source by its visible part and its outputs by feedback + score; the
+        grading notes (files left out, kernel restarts, ...) go before the first test cell's feedback."""
         hidden = ClearHiddenTests(config=self.config)
         written = {}
+        preface = "".join(f"  - {n}\n" for n in notes)
+        preface = f"Notes on this submission:\n{preface}\n" if preface else ""
         for index, name in tests.items():
             cell = self.nb.cells[index]
             grade_id = grade_id_of(cell)
@@ -389,6 +586,7 @@ class GradeOutsideKernel(Execute):
                 text, fraction = (f"This test cell ({grade_id}) belongs to no graded function; it scores 0 "
                                   "until an instructor grades it by hand."), 0.0
             score = score_points(fraction, points)
+            text, preface = preface + text, ""
             cell.outputs = [new_output("stream", name="stdout", text=text.rstrip("\n") + "\n"),
                             new_output("execute_result", data={"text/plain": f"{score:g}"},
                                        execution_count=None)]
@@ -400,10 +598,14 @@ class GradeOutsideKernel(Execute):
 
     def _sandboxed(self):
         """True when this notebook's kernel really ran in the sandbox (not only when the config asked for it)."""
-        if not self.sandbox:
-            return False
-        from .sandbox import sandbox_status
-        return bool(sandbox_status().sandboxed)
+        status = getattr(self, "_status", None)
+        return bool(status is not None and status.sandboxed)
+
+    def _limits_in_force(self):
+        """{limit: {"value", "enforced_by"}} as they applied to this notebook's kernels (autograder/usage.py)."""
+        from .limits import Limits
+        from .usage import limits_in_force
+        return limits_in_force(Limits.from_dict(self.limits), self._sandboxed())
 
     def _save_results(self, resources, seed, reports, failures, test_cells, notes):
         info = (resources or {}).get("nbgrader", {})
@@ -428,7 +630,10 @@ class GradeOutsideKernel(Execute):
         data["notebooks"][notebook] = {
             "graded_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             "seed": seed, "sandboxed": self._sandboxed(), "kernel_restarts": self.restarts,
-            "notes": notes, "functions": functions, "test_cells": test_cells}
+            "unsandboxed": None if self._sandboxed() else getattr(self, "_status", None) and self._status.detail,
+            "notes": notes, "functions": functions, "test_cells": test_cells,
+            "grading_order": list(getattr(self, "_grading_order", ())),
+            "limits_in_force": self._limits_in_force()}
         handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{student}.", suffix=".json")
         with os.fdopen(handle, "w") as f:
             json.dump(data, f, indent=1, sort_keys=True)

@@ -34,10 +34,14 @@ for the function under test); their answers are computed by the reference
 functions here on the decoded arguments.
 """
 import base64
+import contextlib
 import inspect
 import io
 import json
+import os
 import secrets
+import subprocess
+import sys
 import time
 import zipfile
 from dataclasses import dataclass
@@ -49,8 +53,10 @@ from . import evaluate, specs
 from .evaluate import MAX_DEPTH, PLAIN_SCALARS, FunctionSpec, Opaque, Outcome, to_plain
 
 MAGIC = "BPTT-AUTOGRADER-1"
-MAX_UNPACKED_BYTES = 48 * 2 ** 20       # arrays of one message, once unpacked
+MAX_UNPACKED_BYTES = 12 * 2 ** 20       # arrays of one message, once unpacked (packed: < kernels.MAX_MESSAGE_BYTES)
 MAX_STAND_IN_BYTES = 4 * 2 ** 20        # arguments of one stand-in call (the reference runs on them here)
+MAX_STAND_IN_WORK = 2 ** 26             # stand_in_work() of one stand-in call (see there)
+STAND_IN_MEMORY = 2 * 2 ** 30           # address space of the process that computes stand-in answers
 MAX_TEXT = 20_000                       # printed text kept per call
 MAX_NODES = 100_000                     # values in one message
 
@@ -278,6 +284,175 @@ def _kernel_source():
 # Grader side.
 # ----------------------------------------------------------------------------
 
+def stand_in_work(value):
+    """The work a stand-in call's arguments imply: (elements) x (longest axis), every axis counted as at least 1.
+
+    A zero-size axis costs no bytes but not no work (x of shape (1, 10**9, 0) makes rnn_forward loop 10**9
+    times), so each array counts as the product of max(axis, 1); the longest axis is what a step-by-step
+    function loops over while it works on the other arrays. An upper estimate for the graded functions
+    (matrix products and loops over time); the per-call timeout bounds the rest.
+    """
+    sizes, longest = [0], [1]
+
+    def account(shape):
+        size = 1
+        for d in shape:
+            size *= max(int(d), 1)
+        sizes[0] += size
+        longest[0] = max([longest[0], *shape])
+
+    def visit(v, depth=0):
+        if isinstance(v, np.ndarray):
+            account(v.shape)
+        elif isinstance(v, (tuple, list)) and depth <= MAX_DEPTH:
+            for item in v:
+                visit(item, depth + 1)
+        elif isinstance(v, dict) and depth <= MAX_DEPTH:
+            for item in v.values():
+                visit(item, depth + 1)
+        elif isinstance(v, FunctionSpec):
+            account(v.shape)
+            visit(v.params, depth + 1)
+        elif type(v) in (int, np.int64, np.int32) and not isinstance(v, bool):
+            longest[0] = max(longest[0], int(v))
+    visit(value)
+    return sizes[0] * longest[0]
+
+
+def _reference_answer(reference, name, args, kwargs):
+    """The packed reply of the reference's `name` on (args, kwargs): its value, or its exception as data."""
+    reply = {"value": None, "error_type": None, "error": None}
+    try:
+        func = getattr(reference, name)
+        args = tuple(specs.build_function(a) if isinstance(a, FunctionSpec) else a for a in args)
+        reply["value"] = to_plain(func(*args, **kwargs))
+        packed = pack(reply)
+    except Exception as e:                # the reference's input checks: data for the student's code
+        reply.update(value=None, error_type=type(e).__name__, error=str(e)[:500])
+        packed = pack(reply)
+    if len(packed) > 2 * MAX_UNPACKED_BYTES:
+        packed = pack({"value": None, "error_type": "ValueError",
+                       "error": "the reference's answer for these arguments is too large to send back"})
+    return packed
+
+
+def _stand_in_worker_main():
+    """The stand-in process: one packed call per line on stdin, one packed reply per line on stdout.
+
+    Runs the reference outside the grader's process, with its own memory limit: the grader stays
+    responsive, and a call that takes too long is ended by killing this process.
+    """
+    import resource
+    import sys
+    import solutions
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_AS, (STAND_IN_MEMORY, STAND_IN_MEMORY))
+    out = sys.stdout
+    sys.stdout = sys.stderr                # prints of any module never reach the protocol
+    out.write("ready\n")                   # imports done: from here on its time is the answers'
+    out.flush()
+    for line in sys.stdin:
+        try:
+            call = unpack(line.strip(), max_bytes=MAX_STAND_IN_BYTES)
+            answer = _reference_answer(solutions, call["name"], call["args"], call["kwargs"])
+        except MemoryError:
+            answer = pack({"value": None, "error_type": "MemoryError", "error": "out of memory"})
+        out.write(answer + "\n")
+        out.flush()
+
+
+STAND_IN_STARTUP_SECONDS = 120          # for the stand-in process to import numpy and the reference
+
+
+class PendingAnswer:
+    """A stand-in answer being computed by the StandInWorker: `fd` to wait on, `poll()` -> the packed
+    answer or None, `cancel()` to give up (the worker is killed), `waited()` seconds spent computing it
+    (the worker's start-up excluded), `deadline(budget)` when to give up."""
+
+    def __init__(self, worker):
+        self.worker = worker
+        self.buffer = bytearray()
+        self.fd = worker.proc.stdout.fileno()
+        self.asked = time.monotonic()
+
+    def _since(self):
+        return max(self.asked, self.worker.ready_at or self.asked)
+
+    def waited(self):
+        return time.monotonic() - self._since() if self.worker.ready_at else 0.0
+
+    def deadline(self, budget):
+        if not self.worker.ready_at:
+            return self.asked + STAND_IN_STARTUP_SECONDS + budget
+        return self._since() + budget
+
+    def poll(self):
+        proc = self.worker.proc
+        try:
+            chunk = os.read(proc.stdout.fileno(), 1 << 20)
+        except BlockingIOError:
+            return None
+        if not chunk:                            # the worker died (its memory limit, a crash)
+            self.worker.stop()
+            return pack({"value": None, "error_type": "RuntimeError",
+                         "error": "the reference could not answer for these arguments (out of memory?)"})
+        self.buffer += chunk
+        if not self.worker.ready_at and self.buffer.startswith(b"ready\n"):
+            self.worker.ready_at = time.monotonic()
+            del self.buffer[:6]
+        if len(self.buffer) > 2 * MAX_UNPACKED_BYTES + 2 ** 20:
+            self.worker.stop()
+            return pack({"value": None, "error_type": "ValueError", "error": "answer too large"})
+        if self.buffer.endswith(b"\n"):
+            return self.buffer.decode("ascii").strip()
+        return None
+
+    def cancel(self):
+        self.worker.stop()
+
+
+class StandInWorker:
+    """A child process that computes the reference's stand-in answers (started on first use)."""
+
+    def __init__(self):
+        self.proc = None
+        self.ready_at = None                     # when it had imported the reference
+
+    def start(self):
+        """Start the process now (it takes a moment to import numpy and the reference)."""
+        if self.proc is None or self.proc.poll() is not None:
+            code = "from autograder.remote import _stand_in_worker_main; _stand_in_worker_main()"
+            self.proc = subprocess.Popen([sys.executable, "-I", "-c", code], stdin=subprocess.PIPE,
+                                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+            os.set_blocking(self.proc.stdout.fileno(), False)
+            self.ready_at = None
+
+    def submit(self, packed_call):
+        """Send one packed call; a PendingAnswer for its reply."""
+        self.start()
+        if not self.ready_at:                    # its "ready" line may be waiting in the pipe already
+            with contextlib.suppress(BlockingIOError):
+                head = os.read(self.proc.stdout.fileno(), 6)
+                if head == b"ready\n":
+                    self.ready_at = time.monotonic()
+                elif head:
+                    raise RuntimeError(f"the stand-in process said {head!r} instead of ready")
+        self.proc.stdin.write(packed_call.encode("ascii") + b"\n")
+        self.proc.stdin.flush()
+        return PendingAnswer(self)
+
+    def stop(self):
+        if self.proc is not None:
+            with contextlib.suppress(OSError):
+                self.proc.kill()
+            self.proc.wait()
+            for stream in (self.proc.stdin, self.proc.stdout):
+                with contextlib.suppress(OSError):
+                    stream.close()
+            self.proc = None
+            self.ready_at = None
+
+
 @dataclass
 class RunResult:
     """What one execute request did: the reply's status, error name, printed text, and whether it hung or died."""
@@ -320,9 +495,15 @@ class KernelSession:
 
     def __init__(self, km, startup_timeout=60):
         self.km = km
+        from .kernels import heal_channels
         self.kc = km.blocking_client()
         self.kc.start_channels()
-        self.kc.wait_for_ready(timeout=startup_timeout)
+        heal_channels(self.kc)                     # arm: oversized messages must not leave the grader deaf
+        try:
+            self.kc.wait_for_ready(timeout=startup_timeout)
+        except BaseException:
+            self.kc.stop_channels()
+            raise
 
     def is_alive(self):
         return bool(_blocking(self.km.is_alive()))
@@ -341,6 +522,12 @@ class KernelSession:
         so input transformers a submission registered cannot touch it. Its
         error, if any, is reported in ename/evalue.
 
+        on_prompt may return a PendingAnswer (computed in another process): the
+        kernel keeps being served meanwhile, and the answer is sent when it is
+        ready. Time spent waiting for such answers does not count against
+        `timeout`; they have `timeout` seconds in all, after which the kernel
+        gets a TimeoutError as the answer.
+
         Waits until the reply has come and the kernel is idle. After `timeout`
         seconds the kernel is interrupted; if it still has not answered `grace`
         seconds later, the result says timed_out with no status (the kernel
@@ -352,17 +539,34 @@ class KernelSession:
         else:
             msg_id = kc.execute("", silent=True, store_history=False, allow_stdin=True,
                                 user_expressions={"e": expression})
-        result, printed, idle = RunResult(), [], False
-        channels = {kc.stdin_channel.socket: kc.stdin_channel, kc.shell_channel.socket: kc.shell_channel,
-                    kc.iopub_channel.socket: kc.iopub_channel}
-        poller = zmq.Poller()
-        for sock in channels:
-            poller.register(sock, zmq.POLLIN)
+        result, printed, idle = RunResult(), _CappedText(MAX_TEXT), False
+
+        def listen():
+            channels = {kc.stdin_channel.socket: kc.stdin_channel, kc.shell_channel.socket: kc.shell_channel,
+                        kc.iopub_channel.socket: kc.iopub_channel}
+            poller = zmq.Poller()
+            for sock in channels:
+                poller.register(sock, zmq.POLLIN)
+            return channels, poller
+        channels, poller = listen()
+        pending = None                             # an answer still being computed (PendingAnswer)
+        lost_idle = False
         deadline = time.monotonic() + timeout
+        # waiting for answers computed elsewhere does not count against the call: it has its own budget,
+        # the same time again in all (so a call ends within 2 x timeout + grace whatever it asks)
+        answer_budget = timeout
         last_alive_check = time.monotonic()
         while result.status is None or not idle:
             now = time.monotonic()
-            if now > deadline:
+            if pending is not None and now > pending.deadline(answer_budget):
+                poller.unregister(pending.fd)
+                pending.cancel()
+                answer_budget = 0.0
+                deadline += now - pending.asked
+                pending = None
+                kc.input(pack({"value": None, "error_type": "TimeoutError",
+                               "error": f"the reference's answers took more than {timeout:g} s in all"}))
+            if pending is None and now > deadline:
                 if result.timed_out:               # interrupted already and still no answer
                     result.status = None
                     break
@@ -374,7 +578,26 @@ class KernelSession:
                 if not self.is_alive():
                     result.died = True
                     break
+                from .kernels import heal_channels
+                healed = heal_channels(kc)
+                if healed:                         # a connection dropped (an oversized message): listen anew
+                    channels, poller = listen()
+                    if pending is not None:
+                        poller.register(pending.fd, zmq.POLLIN)
+                if "iopub" in healed:              # the output was dropped; the idle status may have been too
+                    printed.add("\n[output cut: a message larger than the grader accepts was dropped]\n")
+                    lost_idle = True
+                if lost_idle and result.status is not None:
+                    idle = True
             events = dict(poller.poll(timeout=200))
+            if pending is not None and pending.fd in events:      # (pyzmq reports plain fds by number)
+                answer = pending.poll()
+                if answer is not None:
+                    poller.unregister(pending.fd)
+                    deadline += time.monotonic() - pending.asked
+                    answer_budget = max(0.0, answer_budget - pending.waited())
+                    pending = None
+                    kc.input(answer)
             for sock, channel in channels.items():
                 if sock not in events:
                     continue
@@ -384,7 +607,14 @@ class KernelSession:
                 kind, content = msg["msg_type"], msg["content"]
                 if channel is kc.stdin_channel and kind == "input_request":
                     answer = on_prompt(content.get("prompt", "")) if on_prompt else ""
-                    kc.input(answer)
+                    if isinstance(answer, PendingAnswer):       # computed elsewhere: keep serving the kernel
+                        if pending is not None:
+                            poller.unregister(pending.fd)
+                            pending.cancel()
+                        pending = answer
+                        poller.register(pending.fd, zmq.POLLIN)
+                    else:
+                        kc.input(answer)
                 elif kind == "execute_reply":
                     result.status = content.get("status")
                     result.ename, result.evalue = content.get("ename"), content.get("evalue")
@@ -392,11 +622,32 @@ class KernelSession:
                     if expression is not None and value.get("status") == "error":
                         result.ename, result.evalue = value.get("ename"), value.get("evalue")
                 elif kind == "stream":
-                    printed.append(content.get("text", ""))
+                    printed.add(content.get("text", ""))
                 elif kind == "status" and content.get("execution_state") == "idle":
                     idle = True
-        result.printed = "".join(printed)[:MAX_TEXT]
+        if pending is not None:
+            pending.cancel()
+        result.printed = printed.text()
         return result
+
+
+class _CappedText:
+    """Text collected while it arrives, never more than `limit` characters kept (the rest is counted)."""
+
+    def __init__(self, limit):
+        self.limit, self.parts, self.kept, self.dropped = limit, [], 0, 0
+
+    def add(self, text):
+        text = text if isinstance(text, str) else ""
+        room = self.limit - self.kept
+        if room > 0:
+            self.parts.append(text[:room])
+            self.kept += min(room, len(text))
+        self.dropped += max(0, len(text) - max(room, 0))
+
+    def text(self):
+        out = "".join(self.parts)
+        return out + (f"\n[... {self.dropped} more characters of output not kept]" if self.dropped else "")
 
 
 class RemoteEvaluator:
@@ -413,10 +664,11 @@ class RemoteEvaluator:
     """
 
     def __init__(self, session, reference=None, call_timeout=30.0):
-        if reference is None:
-            import solutions as reference
         self.session = session
-        self.reference = reference
+        self.reference = reference             # None: the `solutions` package, in a StandInWorker process
+        self.worker = StandInWorker() if reference is None else None
+        if self.worker is not None:
+            self.worker.start()                # importing the reference overlaps with the first calls
         self.call_timeout = call_timeout
         self.needs_restart = False
         self.broken_reason = ""
@@ -425,6 +677,11 @@ class RemoteEvaluator:
         self._harness = _kernel_source()
         self._module = None                    # the harness's module name in the current kernel
         self.use_expressions = True            # run calls as user expressions (immune to input transformers)
+
+    def close(self):
+        """Stop the stand-in process (if one was started)."""
+        if self.worker is not None:
+            self.worker.stop()
 
     def replace_session(self, session):
         self.session, self.needs_restart, self.broken_reason = session, False, ""
@@ -543,16 +800,20 @@ class RemoteEvaluator:
                 and len(result["args_after"]) == len(args))
 
     def _stand_in_answer(self, body, allowed):
-        """The packed reference result for a stand-in's call, or its exception (as data)."""
-        reply = {"value": None, "error_type": None, "error": None}
+        """The reference's answer to a stand-in's call: a PendingAnswer computed by the StandInWorker (the
+        grader keeps serving the kernel meanwhile), or the packed refusal when the call is not allowed or
+        implies too much work (stand_in_work > MAX_STAND_IN_WORK)."""
         try:
             call = unpack(body, max_bytes=MAX_STAND_IN_BYTES)
             if not (isinstance(call, dict) and call.get("name") in allowed
                     and isinstance(call.get("args"), tuple) and isinstance(call.get("kwargs"), dict)):
                 raise WireError("not a call of an allowed stand-in")
-            func = getattr(self.reference, call["name"])
-            args = tuple(specs.build_function(a) if isinstance(a, FunctionSpec) else a for a in call["args"])
-            reply["value"] = to_plain(func(*args, **call["kwargs"]))
-        except Exception as e:                # the reference's input checks: data for the student's code
-            reply.update(error_type=type(e).__name__, error=str(e)[:500])
-        return pack(reply)
+            work = stand_in_work((call["args"], call["kwargs"]))
+            if work > MAX_STAND_IN_WORK:
+                raise WireError(f"the arguments imply too much work for a stand-in call ({work:.3g} > "
+                                f"{MAX_STAND_IN_WORK:.3g}: elements x longest axis, empty axes counted as 1)")
+        except Exception as e:
+            return pack({"value": None, "error_type": type(e).__name__, "error": str(e)[:500]})
+        if self.worker is None:
+            return _reference_answer(self.reference, call["name"], call["args"], call["kwargs"])
+        return self.worker.submit(pack({"name": call["name"], "args": call["args"], "kwargs": call["kwargs"]}))

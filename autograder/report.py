@@ -1,5 +1,8 @@
 """What the instructor hands out and reads after grading.
 
+- Feedback HTML in which student output is inert (autograder/sanitize.py: nh3
+  and a Content-Security-Policy that forbids scripts; a page without it is
+  deleted and reported).
 - Feedback HTML without hidden tests: nbgrader's own feedback shows the
   hidden test code (nbgrader issue #917). `HideHiddenTests` removes the hidden
   regions from test cells and the source lines from their tracebacks while
@@ -56,7 +59,27 @@ class HideHiddenTests(ClearHiddenTests):
 
 FEEDBACK_PREPROCESSORS = ("nbgrader.preprocessors.GetGrades",
                           "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
-                          "autograder.report.HideHiddenTests")
+                          "autograder.report.HideHiddenTests",
+                          "autograder.sanitize.SanitizeOutputs")
+# The feedback page: nbgrader's, with a Content-Security-Policy forbidding scripts (autograder/sanitize.py).
+FEEDBACK_TEMPLATE = "bptt_feedback"
+FEEDBACK_TEMPLATE_FILE = "bptt_feedback.html.j2"      # extends nbgrader's feedback index.html.j2
+
+
+def feedback_template_dirs():
+    """Template folders for FEEDBACK_TEMPLATE: ours, and nbgrader's that it extends."""
+    import nbgrader
+    return [str(Path(__file__).resolve().parent / "templates"),
+            str(Path(nbgrader.__file__).resolve().parent / "server_extensions" / "formgrader" / "templates")]
+
+
+def configure_feedback(c):
+    """Set a traitlets config `c` (nbgrader_config.py's) so that `nbgrader generate_feedback` writes pages
+    without hidden tests (HideHiddenTests), with student output inert (SanitizeOutputs) and scripts forbidden."""
+    c.GenerateFeedback.preprocessors = list(FEEDBACK_PREPROCESSORS)
+    c.HTMLExporter.template_name = FEEDBACK_TEMPLATE
+    c.HTMLExporter.template_file = FEEDBACK_TEMPLATE_FILE
+    c.HTMLExporter.extra_template_basedirs = feedback_template_dirs()
 
 
 def hidden_lines(source_folder):
@@ -96,8 +119,10 @@ def generate_feedback(course, assignment):
     some submissions, pages that still showed hidden test code: those are
     deleted, never left for release_feedback).
     """
-    args = ["generate_feedback", assignment, "--force"]
+    args = ["generate_feedback", assignment, "--force", f"--HTMLExporter.template_name={FEEDBACK_TEMPLATE}",
+            f"--HTMLExporter.template_file={FEEDBACK_TEMPLATE_FILE}"]
     args += [f"--GenerateFeedback.preprocessors={p}" for p in FEEDBACK_PREPROCESSORS]
+    args += [f"--HTMLExporter.extra_template_basedirs={d}" for d in feedback_template_dirs()]
     run = course.nbgrader(*args)
     problems = []
     if run.returncode != 0:
@@ -105,11 +130,16 @@ def generate_feedback(course, assignment):
         problems.append(f"nbgrader generate_feedback {assignment} failed:\n" + "\n".join(errors[-6:] or [run.stderr[-2000:]]))
     secrets = hidden_lines(course.root / "source" / assignment)
     pages = []
+    from autograder.sanitize import FEEDBACK_CSP, csp_of
     for page in sorted((course.root / "feedback").glob(f"*/{assignment}/*.html")):
-        leaks = hidden_test_leaks(page.read_text(encoding="utf-8"), secrets)
+        text = page.read_text(encoding="utf-8")
+        leaks = hidden_test_leaks(text, secrets)
         if leaks:
             page.unlink()
             problems.append(f"{page} showed hidden test code ({leaks[0]!r}) and was deleted")
+        elif csp_of(text)[:1] != [FEEDBACK_CSP]:
+            page.unlink()
+            problems.append(f"{page} had no Content-Security-Policy forbidding scripts and was deleted")
         else:
             pages.append(page)
     return pages, problems
@@ -244,6 +274,26 @@ def named_mistakes(course_root, assignment):
                           if functions[name]["fraction"] < 1.0
                           for found in [_named(name, functions[name])] if found]
     return named
+
+
+def unsandboxed(course_root, assignment):
+    """{student: why} of the students whose notebooks of `assignment` ran without the sandbox (opt-in only)."""
+    found = {}
+    for student, results in load_results(course_root, assignment).items():
+        for notebook in results.get("notebooks", {}).values():
+            if not notebook.get("sandboxed", False):
+                found[student] = notebook.get("unsandboxed") or "graded without the sandbox"
+    return found
+
+
+def format_unsandboxed(assignment, found):
+    """A loud banner naming the students graded UNSANDBOXED ("" when there are none)."""
+    if not found:
+        return ""
+    why = sorted(set(found.values()))[0]
+    return (f"!! UNSANDBOXED: {len(found)} submission(s) of {assignment} ran with the grader's rights "
+            f"({', '.join(sorted(found))}). Their code could read the reference and hidden tests and change "
+            f"other grades: trust these grades only if you trust the code. {why}")
 
 
 def _mistake_title(mistake_id):

@@ -25,19 +25,22 @@ Inside the sandbox (Linux, bubblewrap; Debian package `bubblewrap`):
   cannot starve another; otherwise as the grader's own user in a user namespace;
 - environment: cleared, then a few variables set (HOME=/tmp, one BLAS thread).
 
-The supervisor enforces what rlimits cannot: the notebook's wall-clock limit,
-the memory of the whole process tree, and a size cap on the connection folder.
+The supervisor enforces what rlimits cannot (autograder/usage.py measures): the
+notebook's wall-clock limit, the memory of the whole process tree (resident,
+memfds, the sandbox's tmpfs pages), its CPU time over every restart of the
+notebook's kernel, and a size cap on the connection folder and its subfolders.
 It records how the kernel ended in `<runtime_dir>.sandbox.json`
 (`read_outcome`), which `limits.explain` turns into plain words.
 
-Without bubblewrap (macOS, a Linux without user namespaces) grading still
-works, unsandboxed: the same rlimits and supervisor, and a loud warning
-(`UNSANDBOXED_WARNING`) in the log and in `sandbox_status()`.
+Without a working bubblewrap (macOS, a container or a Linux that refuses user
+namespaces) grading is refused (`decide` raises SandboxUnavailable with the
+reason and the fix), unless the instructor opts in with
+`allow_unsandboxed`: then the same rlimits and supervisor apply, and the
+log, the results and the reports say UNSANDBOXED.
 """
 import contextlib
 import fcntl
 import functools
-import importlib.util
 import json
 import logging
 import os
@@ -50,28 +53,37 @@ import sys
 import tempfile
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from autograder.limits import (MiB, REASON_EXITED, REASON_MEMORY, REASON_RUNTIME_FILES, REASON_START,
-                               REASON_TIME, Limits)
+from autograder.kernel_view import ETC, SYSTEM_DIRS, USR_SHARE, KernelView, kernel_view
+from autograder import usage
+from autograder.limits import (MiB, REASON_CPU, REASON_EXITED, REASON_MEMORY, REASON_RUNTIME_FILES,
+                               REASON_START, REASON_TIME, Limits)
 
 log = logging.getLogger(__name__)
 
 UNSANDBOXED_WARNING = (
-    "UNSANDBOXED: bubblewrap is not available, so submissions run with the grader's own rights "
-    "(they can read the course source and hidden tests, other students' work and gradebook.db). "
-    "Only resource limits apply. Grade untrusted submissions on Linux with bubblewrap "
-    "(apt-get install bubblewrap)."
+    "UNSANDBOXED: submissions run with the grader's own rights (they can read the course source and hidden "
+    "tests, other students' work and gradebook.db, and outlive grading). Only resource limits apply."
 )
+ALLOW_UNSANDBOXED = "c.GradeOutsideKernel.allow_unsandboxed = True"
+HOW_TO_FIX = (
+    "How to fix: grade on Linux with bubblewrap installed (`apt-get install bubblewrap`) and unprivileged user "
+    "namespaces allowed (`sysctl kernel.unprivileged_userns_clone=1` on older Debian/Ubuntu, "
+    "`sysctl kernel.apparmor_restrict_unprivileged_userns=0` on Ubuntu 24.04; in Docker "
+    "`--security-opt seccomp=unconfined --security-opt apparmor=unconfined`, or grade as root in a VM "
+    "instead of a container). `python -m autograder sandbox-check` says whether it works."
+)
+
+
+class SandboxUnavailable(RuntimeError):
+    """Grading was refused: no working sandbox, and running unsandboxed was not allowed."""
+
 
 # Where the submission's original files are visible (read-only) inside the sandbox,
 # before SETUP copies them into the private working folder.
 SUBMISSION_MOUNT = "/.submission"
-# Packages a submission must never reach (the reference and the grader itself).
-HIDDEN_PACKAGES = ("solutions", "autograder")
-# Packages a submission may import besides the Python installation (the students' toolbox).
-EXPOSED_PACKAGES = ("bpttlab",)
 # Kernels of a root grader run as UID_BASE + slot (a user id of their own each).
 UID_BASE = 61000
 UID_SLOTS = 256
@@ -83,58 +95,92 @@ POLL_SECONDS = 0.2
 
 @dataclass(frozen=True)
 class SandboxStatus:
-    """Whether kernels are sandboxed: `sandboxed`, and `detail` in plain words."""
+    """Whether kernels can be sandboxed: `sandboxed`, `detail` in plain words, `bwrap` the program used."""
     sandboxed: bool
     detail: str
+    bwrap: str = None
+
+
+def _namespace_failure(stderr):
+    """Plain words for bwrap's complaint when the machine refuses the namespaces it needs."""
+    text = stderr.strip().splitlines()[-1] if stderr.strip() else "no message"
+    if any(s in stderr for s in ("namespace", "uid map", "Operation not permitted", "Permission denied")):
+        return (f"bubblewrap cannot create the user/PID/network namespaces it needs (it said: {text}); "
+                "containers (Docker's default seccomp profile, many Kubernetes pods) and hardened kernels "
+                "refuse them")
+    return f"bubblewrap failed to start a process (it said: {text})"
 
 
 @functools.lru_cache(maxsize=1)
 def sandbox_status():
     """Probe bubblewrap once: it must start a process with the namespaces used here."""
+    if not sys.platform.startswith("linux"):
+        return SandboxStatus(False, f"the sandbox needs Linux (this is {sys.platform})")
     bwrap = shutil.which("bwrap")
     if bwrap is None:
-        return SandboxStatus(False, UNSANDBOXED_WARNING)
+        return SandboxStatus(False, "bubblewrap (the `bwrap` program) is not installed")
     probe = [bwrap, *_namespace_args(), "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev",
              "--", "/bin/sh", "-c", "exit 0"]
     try:
         done = subprocess.run(probe, capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired) as e:
-        return SandboxStatus(False, f"{UNSANDBOXED_WARNING} (bwrap failed to start: {e})")
+        return SandboxStatus(False, f"bubblewrap ({bwrap}) could not be run: {e}")
     if done.returncode != 0:
-        return SandboxStatus(False, f"{UNSANDBOXED_WARNING} (bwrap failed: {done.stderr.strip()})")
+        return SandboxStatus(False, _namespace_failure(done.stderr or ""))
     who = "a user id of its own per kernel" if os.geteuid() == 0 else f"user {os.geteuid()}"
-    return SandboxStatus(True, f"sandboxed with bubblewrap ({bwrap}), kernels run as {who}")
+    return SandboxStatus(True, f"sandboxed with bubblewrap ({bwrap}), kernels run as {who}", bwrap)
 
 
-def warn_if_unsandboxed():
-    """Log and warn loudly when kernels will not be sandboxed; returns the SandboxStatus."""
-    status = sandbox_status()
-    if not status.sandboxed:
-        log.warning(status.detail)
-        warnings.warn(status.detail, RuntimeWarning, stacklevel=2)
-    return status
+def refusal_message(status, switched_off=False):
+    """The one message of a grader that refuses to run student code without a sandbox."""
+    why = "the course config switches the sandbox off (GradeOutsideKernel.sandbox = False)" if switched_off \
+        else status.detail
+    return (f"Grading refused: no working sandbox for student code: {why}. Without it a submission runs with "
+            "the grader's rights: it can read the reference and hidden tests, rewrite other students' grades "
+            f"and outlive grading. {HOW_TO_FIX} To grade trusted code without a sandbox anyway, set "
+            f"`{ALLOW_UNSANDBOXED}` in nbgrader_config.py (or pass --allow-unsandboxed to "
+            "`python -m autograder grade`); every result is then marked UNSANDBOXED.")
+
+
+def decide(sandbox=True, allow_unsandboxed=False):
+    """Whether kernels run sandboxed: a SandboxStatus, or SandboxUnavailable (the refusal) raised.
+
+    sandbox: the course asks for the sandbox (False: switched off, which also needs allow_unsandboxed);
+    allow_unsandboxed: the explicit opt-in to run student code without it (logged loudly).
+    """
+    status = sandbox_status() if sandbox else SandboxStatus(False, "the sandbox is switched off")
+    if status.sandboxed:
+        return status
+    if not allow_unsandboxed:
+        raise SandboxUnavailable(refusal_message(status, switched_off=not sandbox))
+    message = f"{UNSANDBOXED_WARNING} Reason: {status.detail}. Allowed by {ALLOW_UNSANDBOXED}."
+    log.warning(message)
+    warnings.warn(message, RuntimeWarning, stacklevel=2)
+    return SandboxStatus(False, message)
 
 
 # ---------------------------------------------------------------------------
 # The launcher (what kernels.make_kernel_manager calls)
 
-def sandbox_launcher(limits=None, require_sandbox=False):
+def sandbox_launcher(limits=None, allow_unsandboxed=False, status=None):
     """A launcher(argv, workdir=..., runtime_dir=...) -> argv for kernels.make_kernel_manager.
 
     limits: Limits (default Limits()).
-    require_sandbox: raise RuntimeError instead of running unsandboxed.
+    allow_unsandboxed: run kernels without the sandbox (rlimits and the supervisor only) when bubblewrap
+      does not work here; otherwise that raises SandboxUnavailable with the reason and the fix.
+    status: a SandboxStatus already decided (see `decide`), instead of deciding here.
     The returned command line ends with the kernel's own argv (a prefix wrapper).
     """
     limits = limits or Limits()
     if not isinstance(limits, Limits):
         raise TypeError(f"limits must be an autograder.limits.Limits; got {type(limits).__name__}")
-    status = warn_if_unsandboxed()
-    if require_sandbox and not status.sandboxed:
-        raise RuntimeError(status.detail)
+    status = status or decide(True, allow_unsandboxed)
 
     def launcher(argv, *, workdir, runtime_dir):
+        view = kernel_view(argv[0]) if status.sandboxed else None     # probed once per grader process
         config = {"workdir": str(Path(workdir).resolve()), "runtime_dir": str(Path(runtime_dir).resolve()),
-                  "limits": limits.to_dict(), "sandboxed": status.sandboxed}
+                  "limits": limits.to_dict(), "sandboxed": status.sandboxed, "bwrap": status.bwrap,
+                  "view": view and asdict(view)}
         return [sys.executable, "-I", "-m", "autograder.sandbox", "run", json.dumps(config), "--", *argv]
 
     return launcher
@@ -143,6 +189,21 @@ def sandbox_launcher(limits=None, require_sandbox=False):
 def outcome_path(runtime_dir):
     """Where the supervisor records how the kernel of `runtime_dir` ended (outside the sandbox)."""
     return Path(str(Path(runtime_dir).resolve()) + ".sandbox.json")
+
+
+def side_files(runtime_dir):
+    """Every file the supervisor keeps beside `runtime_dir` (outside the sandbox), for clean-up."""
+    base = str(Path(runtime_dir).resolve())
+    return [Path(base + suffix) for suffix in (".sandbox.json", ".paths.pth", ".cpu", ".cpu.tmp")]
+
+
+def _view_from_config(config):
+    raw = config.get("view")
+    if not raw:
+        return None
+    return KernelView(python=raw["python"], readonly=tuple(tuple(p) for p in raw["readonly"]),
+                      filtered=tuple((f, tuple(tuple(e) for e in entries)) for f, entries in raw["filtered"]),
+                      distributions=tuple(raw["distributions"]), search_path=tuple(raw["search_path"]))
 
 
 def read_outcome(runtime_dir, remove=False):
@@ -196,68 +257,54 @@ class _Mounts:
         self.dirs.add(str(dest))
 
 
-def _system_mounts(mounts):
-    """/usr and /etc read-only, and /bin, /lib, ... as the host has them (symlinks into /usr or folders)."""
-    mounts.add("--ro-bind", "/usr", "/usr")
-    mounts.add("--ro-bind", "/etc", "/etc")
+def _view_mounts(mounts, view, path_file=None):
+    """The allow-list of kernel_view.py as bwrap arguments: system folders, the kernel's Python, and its
+    package folders filtered down to what a student kernel needs (everything else is simply not there)."""
+    for folder in SYSTEM_DIRS:
+        if os.path.isdir(folder) and not os.path.islink(folder):
+            mounts.add("--ro-bind", folder, folder)
+    for names, top in ((USR_SHARE, "/usr/share"), (ETC, "/etc")):
+        for name in names:
+            path = os.path.join(top, name)
+            if os.path.islink(path):
+                mounts.parents(path)
+                mounts.args += ["--symlink", os.readlink(path), path]
+            elif os.path.exists(path):
+                mounts.add("--ro-bind", path, path)
     for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
         if os.path.islink(top):
             mounts.args += ["--symlink", os.readlink(top), top]
         elif os.path.isdir(top):
             mounts.add("--ro-bind", top, top)
+    for source, dest in view.readonly:
+        mounts.add("--ro-bind", source, dest)
+    for folder, entries in view.filtered:
+        mounts.add("--tmpfs", None, folder, size=64 * 1024, perms="0755")
+        for source, name in entries:
+            mounts.add("--ro-bind", source, os.path.join(folder, name))
+        if path_file and view.search_path and folder == view.search_path[0]:
+            mounts.add("--ro-bind", str(path_file), os.path.join(folder, view.PATH_FILE))
+        mounts.args += ["--remount-ro", folder]
 
 
-def _python_paths(python):
-    """Folders the kernel's Python needs, read-only: its environment and its base installation."""
-    real = Path(os.path.realpath(python))
-    out = {Path(sys.prefix), Path(sys.base_prefix), real.parent.parent}
-    return sorted({str(p) for p in out if not str(p).startswith(("/usr", "/etc")) and p.is_dir()})
-
-
-def _package_dir(name):
-    """The folder (or file) a top-level package is imported from, without importing it; None if absent."""
-    spec = importlib.util.find_spec(name)
-    if spec is None:
-        return None
-    if spec.submodule_search_locations:
-        return str(Path(list(spec.submodule_search_locations)[0]).resolve())
-    return str(Path(spec.origin).resolve()) if spec.origin else None
-
-
-def _is_within(path, roots):
-    return any(path == r or path.startswith(r.rstrip("/") + "/") for r in roots)
-
-
-def bwrap_argv(kernel_argv, workdir, runtime_dir, limits, uid=None):
+def bwrap_argv(kernel_argv, workdir, runtime_dir, limits, uid=None, bwrap=None, view=None, path_file=None):
     """The full sandbox command line for one kernel.
 
-    kernel_argv: list of str, the kernel's command (its Python is sys.executable's installation)
+    kernel_argv: list of str, the kernel's command (argv[0] its Python)
     workdir, runtime_dir: absolute paths; see the module docstring
     uid: run the kernel as this user id (needs root), or None to keep the current user
+    view: the kernel_view.KernelView to show (default: probed for argv[0]); path_file: a file holding
+      view.path_file(), when that is not empty
     """
     mounts = _Mounts()
-    _system_mounts(mounts)
+    view = view or kernel_view(kernel_argv[0])
+    _view_mounts(mounts, view, path_file)
     mounts.args += ["--dev", "/dev"]
     mounts.dirs.add("/dev")
     mounts.add("--tmpfs", None, "/dev/shm", size=limits.tmp_mb * MiB, perms="1777")
     mounts.args += ["--proc", "/proc"]
     mounts.dirs.add("/proc")
     mounts.add("--tmpfs", None, "/tmp", size=limits.tmp_mb * MiB, perms="1777")
-    readable = _python_paths(kernel_argv[0])
-    for path in readable:
-        mounts.add("--ro-bind", path, path)
-    for name in EXPOSED_PACKAGES:
-        path = _package_dir(name)
-        if path and not _is_within(path, readable):
-            mounts.add("--ro-bind", path, path)
-            readable.append(path)
-    for name in HIDDEN_PACKAGES:  # installed inside a bound folder (a non-editable install): cover it
-        path = _package_dir(name)
-        if path and _is_within(path, readable):
-            if os.path.isdir(path):
-                mounts.add("--tmpfs", None, path, perms="0000")
-            else:
-                mounts.add("--ro-bind", "/dev/null", path)
     mounts.add("--bind", runtime_dir, runtime_dir)
     mounts.add("--ro-bind", workdir, SUBMISSION_MOUNT)
     mounts.add("--tmpfs", None, workdir, size=limits.workdir_mb * MiB, perms="1777")
@@ -286,7 +333,7 @@ def bwrap_argv(kernel_argv, workdir, runtime_dir, limits, uid=None):
     else:
         setup += f'exec {shlex.join(prlimit)} -- "$@"\n'
     env_args += ["--setenv", "SUBMISSION", SUBMISSION_MOUNT]
-    return ["bwrap", *_namespace_args(), *mounts.args, "--chdir", workdir, *env_args, *caps,
+    return [bwrap or "bwrap", *_namespace_args(), *mounts.args, "--chdir", workdir, *env_args, *caps,
             "--", "/bin/sh", "-c", setup, "sandbox-setup", *kernel_argv]
 
 
@@ -361,24 +408,6 @@ def _tree(pid):
         return []
 
 
-def _tree_rss(processes):
-    import psutil
-    total = 0
-    for p in processes:
-        with contextlib.suppress(psutil.Error):
-            total += p.memory_info().rss
-    return total
-
-
-def _folder_bytes(path):
-    total = 0
-    with contextlib.suppress(OSError):
-        for entry in os.scandir(path):
-            with contextlib.suppress(OSError):
-                total += entry.stat(follow_symlinks=False).st_size + 512
-    return total
-
-
 def _kill_tree(proc):
     """SIGKILL the process we started and everything below it (and, unsandboxed, its session)."""
     import psutil
@@ -415,7 +444,11 @@ def run(config, kernel_argv):
     workdir, runtime_dir = config["workdir"], config["runtime_dir"]
     outcome_path(runtime_dir).unlink(missing_ok=True)
     outcome = {"reason": REASON_EXITED, "returncode": None, "elapsed": 0.0, "sandboxed": config["sandboxed"],
-               "limits": limits.to_dict(), "detail": "", "leftover_processes": 0}
+               "limits": limits.to_dict(), "detail": "", "leftover_processes": 0,
+               "in_force": usage.limits_in_force(limits, config["sandboxed"])}
+    ledger = usage.CpuLedger(runtime_dir)          # CPU of this notebook's earlier kernels (restarts)
+    tmpfs = (*usage.TMPFS_IN_SANDBOX, workdir) if config["sandboxed"] else ()
+    cpu_now = recorded = 0.0
     # SIGTERM (the grader stopping the kernel, or dying) must take the kernel along: see `finally` below.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     _tie_to_parent()
@@ -423,7 +456,13 @@ def run(config, kernel_argv):
     with _uid_slot() as uid:
         outcome["uid"] = uid
         if config["sandboxed"]:
-            argv = bwrap_argv(kernel_argv, workdir, runtime_dir, limits, uid=uid)
+            view = _view_from_config(config) or kernel_view(kernel_argv[0])
+            path_file = None
+            if view.path_file():
+                path_file = side_files(runtime_dir)[1]
+                path_file.write_text(view.path_file())
+            argv = bwrap_argv(kernel_argv, workdir, runtime_dir, limits, uid=uid, bwrap=config.get("bwrap"),
+                              view=view, path_file=path_file)
             popen_kw = {}
         else:
             argv = kernel_argv
@@ -435,14 +474,25 @@ def run(config, kernel_argv):
             _write_outcome(runtime_dir, outcome)
             return 127
         try:
+            import psutil
+            try:
+                root = [psutil.Process(proc.pid)]
+            except psutil.Error:        # it has already ended
+                root = []
             while proc.poll() is None:
                 elapsed = time.monotonic() - start
+                processes = [*root, *_tree(proc.pid)]
+                cpu_now = max(cpu_now, usage.cpu_seconds(processes))
+                if cpu_now - recorded >= 0.05:        # a restart kills this supervisor: keep the ledger current
+                    ledger.record(recorded := cpu_now)
                 reason = None
                 if elapsed > limits.notebook_seconds:
                     reason = REASON_TIME
-                elif _tree_rss(_tree(proc.pid)) > limits.memory_mb * MiB:
+                elif ledger.before + cpu_now > limits.cpu_seconds:
+                    reason = REASON_CPU
+                elif usage.memory_bytes(processes, tmpfs) > limits.memory_mb * MiB:
                     reason = REASON_MEMORY
-                elif _folder_bytes(runtime_dir) > limits.runtime_kb * 1024:
+                elif usage.folder_bytes(runtime_dir) > limits.runtime_kb * 1024:
                     reason = REASON_RUNTIME_FILES
                 if reason:
                     outcome["reason"] = reason
@@ -459,6 +509,9 @@ def run(config, kernel_argv):
                     p.kill()
             if uid is not None:
                 outcome["leftover_processes"] = _kill_uid(uid)
+            import resource        # every process of the tree that was waited for, down to the last one
+            reaped = resource.getrusage(resource.RUSAGE_CHILDREN)
+            outcome["cpu_seconds"] = round(ledger.record(max(cpu_now, reaped.ru_utime + reaped.ru_stime)), 2)
         outcome["returncode"] = proc.returncode
         outcome["elapsed"] = round(time.monotonic() - start, 2)
         if proc.returncode == 90 and config["sandboxed"] and outcome["reason"] == REASON_EXITED:

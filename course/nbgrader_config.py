@@ -9,8 +9,14 @@ autograder_results/<assignment>/<student>.json.
 """
 import os
 
-from autograder.nbgrader_plugin import autograde_preprocessors, sanitize_preprocessors
-from autograder.report import FEEDBACK_PREPROCESSORS
+try:
+    from autograder.nbgrader_plugin import autograde_preprocessors, install_autograde, sanitize_preprocessors
+    from autograder.report import configure_feedback
+except ImportError as missing:
+    # nbgrader logs an error in a config file and goes on with its defaults: stock autograde would then run
+    # student code in its own kernel, unsandboxed. SystemExit is the one thing it does not swallow.
+    raise SystemExit(f"{__file__}: the course's autograder cannot be imported ({missing}). Run nbgrader from "
+                     "the environment the course is installed in (`make setup`, then .venv/bin/nbgrader).") from None
 
 c = get_config()  # noqa: F821 (provided by nbgrader)
 
@@ -22,11 +28,16 @@ c.Autograde.autograde_preprocessors = autograde_preprocessors()
 # Seconds per student cell (nbgrader's own trait) and per call of a graded function.
 c.GradeOutsideKernel.timeout = 60
 c.GradeOutsideKernel.call_timeout = 30.0
-# Every grading kernel runs in autograder.sandbox (bubblewrap; without it: a loud warning, resource limits only).
+# Every grading kernel runs in autograder.sandbox (bubblewrap). Without a working sandbox `nbgrader autograde`
+# refuses to run student code and says why; `python -m autograder sandbox-check` checks this machine.
+# Only for trusted code: c.GradeOutsideKernel.allow_unsandboxed = True (every result is then marked UNSANDBOXED).
 c.GradeOutsideKernel.sandbox = True
+# nbgrader autograde refuses the run before it copies or runs anything when grading would be unsafe.
+install_autograde()
 
-# Plain `nbgrader generate_feedback` also leaves hidden test code out of the feedback (nbgrader #917).
-c.GenerateFeedback.preprocessors = list(FEEDBACK_PREPROCESSORS)
+# Plain `nbgrader generate_feedback` also leaves hidden test code out of the feedback (nbgrader #917), renders
+# student output inert (nh3) and forbids scripts in the page (Content-Security-Policy).
+configure_feedback(c)
 
 # --- Self-study edition of notebook 07 (issue 14) ----------------------------------------------
 # Off for graded releases: the model answers of the written questions stay out of the release.

@@ -105,6 +105,8 @@ def copy_course(dest):
     ignore = shutil.ignore_patterns("release", "submitted", "autograded", "feedback",
                                     "gradebook.db", "autograder_results", ".ipynb_checkpoints")
     shutil.copytree(COURSE, dest, ignore=ignore)
+    from system_tools import opt_in_unsandboxed_outside_ci
+    opt_in_unsandboxed_outside_ci(Path(dest) / "nbgrader_config.py")
     return Path(dest)
 
 

@@ -56,10 +56,11 @@ def answer_source(name):
     return f"{header}\n    ### BEGIN SOLUTION\n{indented}\n    ### END SOLUTION"
 
 
-def source_notebook():
+def source_notebook(functions=None):
+    """The instructor's notebook grading `functions` ({name: points}, default FUNCTIONS)."""
     cells = [new_markdown_cell("# Pipeline test assignment"),
              new_code_cell("import numpy as np", metadata=_meta("imports_01", locked=True))]
-    for name, points in FUNCTIONS.items():
+    for name, points in (functions or FUNCTIONS).items():
         cells.append(new_markdown_cell(f"## `{name}`"))
         cells.append(new_code_cell(answer_source(name), metadata=_meta(name, solution=True)))
         cells.append(new_code_cell(TEST_CELL.format(name=name),
@@ -69,12 +70,19 @@ def source_notebook():
     return nb
 
 
-def make_course(dest):
-    """A course folder at `dest` with the real nbgrader_config.py and one assignment; returns its path."""
+def make_course(dest, opt_in_unsandboxed=True, functions=None):
+    """A course folder at `dest` with the real nbgrader_config.py and one assignment; returns its path.
+
+    opt_in_unsandboxed: outside CI, on a machine without a working bubblewrap, let the course grade its
+    test submissions unsandboxed (tests/system_tools.py); False keeps the course's fail-closed config.
+    functions: {graded function: points} of the assignment (default FUNCTIONS)."""
     dest = Path(dest)
     (dest / "source" / ASSIGNMENT).mkdir(parents=True)
     shutil.copy(ROOT / "course" / "nbgrader_config.py", dest / "nbgrader_config.py")
-    nbformat.write(source_notebook(), dest / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
+    if opt_in_unsandboxed:
+        from system_tools import opt_in_unsandboxed_outside_ci
+        opt_in_unsandboxed_outside_ci(dest / "nbgrader_config.py")
+    nbformat.write(source_notebook(functions), dest / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
     return dest
 
 

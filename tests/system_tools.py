@@ -31,3 +31,15 @@ def needs_bubblewrap():
 def needs_chromium():
     return needs(shutil.which("chromium") is not None or os.path.exists("/usr/bin/chromium"),
                  "chromium", "the real-browser test")
+
+
+def opt_in_unsandboxed_outside_ci(config_path):
+    """Let a test course grade its own generated submissions without the sandbox where bubblewrap does not
+    work (a laptop, a container): the course's explicit opt-in, appended to its nbgrader_config.py. Never in
+    CI, where the sandbox must work. Returns True when the opt-in was written."""
+    if IN_CI or bubblewrap_works():
+        return False
+    with open(config_path, "a") as f:
+        f.write("\n# tests outside CI on a machine without a working bubblewrap\n"
+                "c.GradeOutsideKernel.allow_unsandboxed = True\n")
+    return True

@@ -1,8 +1,8 @@
 """Grading a class with hostile and broken submissions (issue "Untrusted submissions").
 
 One course (tests/pipeline_helpers.make_course: 4 graded functions, 9 points),
-graded with the sandbox on (require_sandbox: the suite fails where bubblewrap
-is missing rather than testing the unsandboxed path):
+graded with the sandbox on (the course config fails closed: the suite fails
+where bubblewrap is missing rather than testing the unsandboxed path):
 
 1. honest students and a `canary` are graded alone (run A);
 2. one class run (run B, 2 workers) grades the honest students again together
@@ -42,7 +42,9 @@ pytestmark = [pytest.mark.skipif(not sys.platform.startswith("linux"), reason="b
 
 A = ph.ASSIGNMENT
 SEED = "20261125"
-HONEST = {"honest_full": tuple(ph.FUNCTIONS), "honest_partial": ("rnn_step_forward", "clip_grad_norm")}
+# the pipeline course plus a function whose stand-in (rnn_forward) loops over time: stand-in work is attackable
+FUNCTIONS = {**ph.FUNCTIONS, "gradient_contributions": 2}
+HONEST = {"honest_full": tuple(FUNCTIONS), "honest_partial": ("rnn_step_forward", "clip_grad_norm")}
 CANARY = "canary"
 CELL_SECONDS, NOTEBOOK_SECONDS = 8, 20
 WORKERS = 2
@@ -57,7 +59,6 @@ def run_b_bound(students):
 
 SANDBOX_CONFIG = f"""
 c.GradeOutsideKernel.sandbox = True
-c.GradeOutsideKernel.require_sandbox = True
 c.GradeOutsideKernel.timeout = {CELL_SECONDS}
 c.GradeOutsideKernel.call_timeout = 5.0
 c.GradeOutsideKernel.limits = {{"notebook_seconds": {NOTEBOOK_SECONDS}, "memory_mb": 1500,
@@ -66,7 +67,7 @@ c.GradeOutsideKernel.limits = {{"notebook_seconds": {NOTEBOOK_SECONDS}, "memory_
 
 
 def points(functions):
-    return float(sum(ph.FUNCTIONS[f] for f in functions))
+    return float(sum(FUNCTIONS[f] for f in functions))
 
 
 def write_student(course, student, correct, attack=None, ctx=None):
@@ -126,7 +127,7 @@ def graded(tmp_path_factory):
     old_seed = os.environ.get("AUTOGRADER_SEED")
     os.environ["AUTOGRADER_SEED"] = SEED
     try:
-        course = ph.make_course(tmp_path_factory.mktemp("hostile") / "course")
+        course = ph.make_course(tmp_path_factory.mktemp("hostile") / "course", functions=FUNCTIONS)
         with open(course / "nbgrader_config.py", "a") as f:
             f.write(SANDBOX_CONFIG)
         run = ph.nbgrader(course, "generate_assignment", A)
@@ -235,6 +236,17 @@ def test_hostile_submission(graded, h):
         assert h.words in text, f"{h.words!r} not in the feedback of {h.name}"
 
 
+def test_building_blocks_are_graded_first_whatever_the_cell_order(graded):
+    """Class 8: rnn_forward's cell comes first and keeps its rnn_step_forward stand-in's answers; graded in
+    the course's order, rnn_step_forward is checked before any of them exist, and replaying earns nothing."""
+    record = ph.results(graded["course"], "harvest_stand_ins")["notebooks"][A]
+    functions = record["functions"]
+    assert record["grading_order"][:2] == ["rnn_step_forward", "rnn_forward"], record["grading_order"]
+    assert functions["rnn_step_forward"]["fraction"] == 0.0, functions["rnn_step_forward"]["message"]
+    assert functions["rnn_forward"]["fraction"] == 1.0, functions["rnn_forward"]["message"]
+    assert record["limits_in_force"]["memory_mb"]["value"] == 1500      # the results say which limits held
+
+
 def test_reaching_outside_leaked_nothing(graded):
     nb = ph.autograded(graded["course"], "reach_outside")
     printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
@@ -243,14 +255,29 @@ def test_reaching_outside_leaked_nothing(graded):
 
 # ----------------------------------------------------------------------------- kill midway, run again
 
-KILLED = {f"k{i}": ("rnn_step_forward",) if i % 2 else tuple(ph.FUNCTIONS) for i in range(4)}
+KILLED = {f"k{i}": ("rnn_step_forward",) if i % 2 else tuple(FUNCTIONS) for i in range(4)}
 
 
 def cli_grade(course, *extra):
+    """The class run of KILLED as a work queue of one student per nbgrader process, two at a time: the last
+    student is merged at least one whole nbgrader run after the first (k2, k3 start when k0 or k1 ends)."""
     env = dict(os.environ, AUTOGRADER_SEED=SEED, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
     return subprocess.Popen([sys.executable, "-m", "autograder", "--course", str(course), "grade", A,
-                             "--workers", "2", "--quiet", "--timeout", "300", "--student", *KILLED, *extra],
+                             "--workers", "2", "--batch-size", "1", "--quiet", "--timeout", "300",
+                             "--student", *KILLED, *extra],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+
+def first_report(run, timeout=600):
+    """Block until the grader reports its first student as graded ("<student>: graded (1/4)": it is then
+    in the gradebook); that line, or None if the run ended first (or was stopped after `timeout`)."""
+    import threading
+    watchdog = threading.Timer(timeout, run.kill)
+    watchdog.start()
+    try:
+        return next((line for line in run.stdout if ": graded (" in line), None)
+    finally:
+        watchdog.cancel()
 
 
 def test_sigkill_midway_then_rerun_loses_nothing_and_grades_nobody_twice(graded):
@@ -258,11 +285,11 @@ def test_sigkill_midway_then_rerun_loses_nothing_and_grades_nobody_twice(graded)
     for student, correct in KILLED.items():
         write_student(course, student, correct)
     run = cli_grade(course)
-    deadline = time.monotonic() + 300
-    while not any(scores_merged(course, s) for s in KILLED) and time.monotonic() < deadline:
-        time.sleep(0.2)
+    report = first_report(run)       # synchronised on the grader's own report, not on a sleep
     os.kill(run.pid, signal.SIGKILL)
     run.wait()
+    assert report, "the class run ended, or reported no student graded, before it could be killed: " + \
+        run.stderr.read()[-3000:]
     graded_before_rerun = {s for s in KILLED if scores_merged(course, s)}
     assert 0 < len(graded_before_rerun) < len(KILLED), "the kill did not land midway"
     rows_before = {s: gradebook_rows(course, s) for s in graded_before_rerun}
@@ -279,5 +306,12 @@ def test_sigkill_midway_then_rerun_loses_nothing_and_grades_nobody_twice(graded)
             assert gradebook_rows(course, student) == rows_before[student]
         else:
             assert line.rstrip().endswith("graded"), line
-    time.sleep(1)
-    assert leftovers(course) == []
+    assert wait_for_no_leftovers(course) == []
+
+
+def wait_for_no_leftovers(course, seconds=30):
+    """leftovers(course) once it is empty, or as it still is after `seconds` (processes take a moment to exit)."""
+    deadline = time.monotonic() + seconds
+    while (found := leftovers(course)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return found

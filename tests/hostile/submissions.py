@@ -162,6 +162,51 @@ def rnn_forward(x, h0, Wx, Wh, b):
 '''
 
 
+# Stand-ins answered by the grader, sized by the student (issue 10, class 3): hours of reference work from
+# almost nothing sent, then gigabytes; the grader must refuse both at once and keep serving the class.
+STAND_IN_WORK = '''import numpy as np
+def gradient_contributions(dh, cache):
+    for T, H in ((10**9, 1), (2**20, 700)):
+        try:
+            rnn_forward(np.zeros((1, T, 0)), np.zeros((1, H)), np.zeros((0, H)), np.zeros((H, H)), np.zeros(H))
+        except Exception as e:
+            print("stand-in refused:", e)
+    return np.zeros((dh.shape[1], dh.shape[1]))
+'''
+
+
+# Class 8: rnn_forward's cell placed before rnn_step_forward's. The honest rnn_forward keeps every answer of
+# its rnn_step_forward stand-in (the reference's); rnn_step_forward replays them and has nothing else. Graded in
+# the cells' order, the stand-in's answers would be collected before rnn_step_forward is graded.
+HARVEST_FORWARD = '''import numpy as np
+HARVEST = {}
+def _key(*arrays):
+    return b"|".join(np.ascontiguousarray(a, dtype=float).tobytes() for a in arrays)
+def rnn_forward(x, h0, Wx, Wh, b):
+    N, T, _ = x.shape
+    h, h_prev = np.empty((N, T, h0.shape[1])), h0
+    for t in range(T):
+        args = (x[:, t], h_prev, Wx, Wh, b)
+        HARVEST[_key(*args)] = answer = rnn_step_forward(*args)
+        h_prev = h[:, t] = answer[0]
+    return h, (x, h0, Wx, Wh, h)
+'''
+HARVEST_STEP = '''def rnn_step_forward(x_t, h_prev, Wx, Wh, b):
+    return HARVEST[_key(x_t, h_prev, Wx, Wh, b)]
+'''
+
+
+def harvest_stand_ins(nb, ctx, folder):
+    """rnn_forward's answer cell (harvesting) moved before rnn_step_forward's (replaying)."""
+    def cell(grade_id):
+        return next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+    forward, step = cell("rnn_forward"), cell("rnn_step_forward")
+    forward.source, step.source = HARVEST_FORWARD, HARVEST_STEP
+    nb.cells.remove(forward)
+    nb.cells.insert(nb.cells.index(step), forward)
+    return nb
+
+
 def tag_and_edit_tests(nb, ctx, folder):
     for cell in nb.cells:
         meta = cell.metadata.get("nbgrader", {})
@@ -234,6 +279,26 @@ def symlink_to_gradebook(nb, ctx, folder):
     return nb
 
 
+def fifo_and_device_links(nb, ctx, folder):
+    """A named pipe (nbgrader's copy fails on it) and links to /dev/zero (its copy would fill the disk)."""
+    import os
+    os.mkfifo(folder / "pipe")
+    (folder / "zeros.bin").symlink_to("/dev/zero")
+    (folder / "data").mkdir()
+    (folder / "data" / "more_zeros").symlink_to("/dev/zero")
+    return nb
+
+
+def output_flood(nb, ctx, folder):
+    """Outputs sized to fill the grader's memory and the feedback: one 40 MB message, a 20 MB image, 10 MB of
+    error message, widget state."""
+    nb.cells.append(new_code_cell('print("x" * 40_000_000)'))
+    nb.cells.append(new_code_cell('display({"image/png": "A" * 20_000_000}, raw=True)\n'
+                                  'import ipywidgets\nipywidgets.Textarea(value="w" * 5_000_000)'))
+    nb.cells.append(new_code_cell('raise ValueError("z" * 10_000_000)'))
+    return nb
+
+
 HOSTILE = [
     Hostile("loop_ignoring_sigint", ("rnn_step_forward",), add_cell(IGNORE_SIGNALS_LOOP), words="stopped"),
     Hostile("loop_in_answer", ("rnn_step_forward",),
@@ -241,6 +306,7 @@ HOSTILE = [
             words="rnn_forward"),
     Hostile("memory_hog", ("rnn_step_forward",),
             add_cell("blocks = []\nwhile True:\n    blocks.append(bytearray(512 * 1024**2))"), words="of memory"),
+    Hostile("output_flood", ("rnn_step_forward",), output_flood, words="output cut"),
     Hostile("huge_output", ("rnn_step_forward",),
             add_cell("for i in range(300000):\n    print('spam ' * 20)"), words="spam"),
     Hostile("large_files", ("rnn_step_forward",),
@@ -260,6 +326,9 @@ HOSTILE = [
     Hostile("fake_array", (), replace_answer("rnn_step_forward", FAKE_ARRAY), words=None),
     Hostile("inplace_and_delegate", ("rnn_step_forward",), replace_answer("rnn_forward", INPLACE_AND_DELEGATE),
             words=None),
+    Hostile("stand_in_work", ("rnn_step_forward",), replace_answer("gradient_contributions", STAND_IN_WORK),
+            words=None),
+    Hostile("harvest_stand_ins", ("rnn_forward",), harvest_stand_ins, words=None),
     Hostile("tags_and_test_edits", ("rnn_step_forward",), tag_and_edit_tests, words=None),
     Hostile("duplicated_split_cells", ("rnn_step_forward",), duplicate_and_split, words=None),
     Hostile("deleted_cells", ("rnn_step_forward",), delete_cells, words=None),
@@ -267,6 +336,7 @@ HOSTILE = [
     Hostile("invalid_json", ("rnn_step_forward",), invalid_json, words=None, whole_submission_fails=True),
     Hostile("renamed_notebook", ("rnn_step_forward",), renamed, words=None, whole_submission_fails=True),
     Hostile("extra_files", ("rnn_step_forward",), extra_files, words="notes.txt"),
-    Hostile("symlink_notebook_to_source", (), symlink_notebook_to_source, words=None),
+    Hostile("symlink_notebook_to_source", (), symlink_notebook_to_source, words=None, whole_submission_fails=True),
+    Hostile("fifo_and_device_links", ("rnn_step_forward",), fifo_and_device_links, words="zeros.bin is a symbolic link"),
     Hostile("symlink_to_gradebook", ("rnn_step_forward",), symlink_to_gradebook, words="GRADEBOOK LEAKED False"),
 ]
