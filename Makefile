@@ -18,7 +18,7 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 	@touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed
-	$(BIN)/pip install --quiet -e ".[test,oracle,browser]"
+	$(BIN)/pip install --quiet -e ".[test,oracle,browser,cluster]"
 	@touch $@
 
 setup: $(VENV)/.installed

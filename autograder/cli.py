@@ -5,6 +5,7 @@
     python -m autograder report [<assignment> ...] [--csv FILE]
     python -m autograder samples [<assignment> ...]
     python -m autograder demo [--workers N]
+    python -m autograder gradescope <assignment> [--out FILE.zip]   (see autograder/gradescope.py)
 
 Every command takes `--course DIR` (default: course/ of this repository) and
 runs nbgrader from that folder, so `course/nbgrader_config.py` (and with it
@@ -416,7 +417,7 @@ def check_sandbox(course, allow_unsandboxed=False):
 
 
 def grade_class(course, assignment, workers=2, students=None, force=False, timeout=None, seed=None,
-                progress=True, batch_size=None, allow_unsandboxed=False):
+                progress=True, batch_size=None, allow_unsandboxed=False, scheduler=None):
     """Autograde every submission of `assignment` (or only `students`), `workers` at a time.
 
     Returns a list of GradeResult in student order. The real gradebook is
@@ -447,19 +448,30 @@ def grade_class(course, assignment, workers=2, students=None, force=False, timeo
             todo.append(s)
 
     names = course.submitted_names()
+    client = None
+    if scheduler:                        # a Dask cluster (autograder/cluster.py): one task per batch
+        from autograder import cluster
+        client = cluster.client_for(scheduler, workers)
+        workers = cluster.worker_count(client)
     batches = batches_of(todo, workers, names, batch_size)
-    with tempfile.TemporaryDirectory(prefix="ag-") as workdir:   # short path: IPC socket names are limited
+    with tempfile.TemporaryDirectory(prefix="ag-") as workdir, \
+            ThreadPoolExecutor(max_workers=workers) as pool:   # short path: IPC socket names are limited
         snapshot = snapshot_gradebook(course.db_path, Path(workdir) / "snapshot.db")
-        with ThreadPoolExecutor(max_workers=workers) as pool:
+        if client is not None:
+            finished = cluster.run_batches(client, course, assignment, batches, snapshot, workdir, names, timeout,
+                                           seed, allow_unsandboxed)
+        else:
             # the workers start before this process imports nbgrader (and tqdm): those imports run while they do
             futures = [pool.submit(autograde_batch, course, assignment, b, snapshot, workdir, names, timeout, seed,
                                    allow_unsandboxed) for b in batches]
+            finished = (future.result() for future in as_completed(futures))
+        try:
             from nbgrader.api import Gradebook
             from tqdm import tqdm
             with Gradebook(course.db_url) as gb, \
                     tqdm(total=len(todo), desc=f"grading {assignment}", unit="student", disable=not progress) as bar:
-                for future in as_completed(futures):
-                    for run in future.result():
+                for batch_runs in finished:
+                    for run in batch_runs:
                         # merge even after a failure: plain nbgrader also keeps the (zero) submission it created
                         merged = merge_submission(f"sqlite:///{run.private_db}", gb, assignment, run.student)
                         if run.ok and merged:
@@ -471,6 +483,12 @@ def grade_class(course, assignment, workers=2, students=None, force=False, timeo
                             bar.write(f"{run.student}: grading failed\n{run.message}")
                         bar.set_postfix_str(run.student)
                         bar.update()
+        finally:
+            if client is not None:
+                local = getattr(client, "cluster", None) if scheduler == "local" else None
+                client.close()
+                if local is not None:
+                    local.close()
 
     from nbgrader.api import Gradebook, MissingEntry
     with Gradebook(course.db_url) as gb:
@@ -503,7 +521,8 @@ def cmd_grade(args):
     course = Course(args.course)
     results = grade_class(course, args.assignment, workers=args.workers, students=args.student,
                           force=args.force, timeout=args.timeout, seed=args.seed, progress=not args.quiet,
-                          batch_size=args.batch_size, allow_unsandboxed=args.allow_unsandboxed)
+                          batch_size=args.batch_size, allow_unsandboxed=args.allow_unsandboxed,
+                          scheduler=args.scheduler)
     from autograder import report   # after grading: it imports nbgrader (see grade_class)
     print_grade_table(args.assignment, results, report.named_mistakes(course.root, args.assignment))
     banner = report.format_unsandboxed(args.assignment, report.unsandboxed(course.root, args.assignment))
@@ -532,6 +551,19 @@ def cmd_report(args):
     csv_path = Path(args.csv) if args.csv else course.root / "grades.csv"
     rows = report.export_grades(course.db_url, assignments, csv_path)
     print(f"{len(rows)} grade row(s) written to {csv_path}")
+    if args.canvas:
+        from autograder import canvas
+        ids = {}
+        for item in args.canvas_id or []:
+            name, _, number = item.partition("=")
+            if not number.isdigit():
+                raise SystemExit(f"--canvas-id takes ASSIGNMENT=NUMBER (the id in the Canvas assignment's URL); "
+                                 f"got {item!r}")
+            ids[name] = number
+        students, problems = canvas.export_canvas(course.db_url, assignments, args.canvas, args.canvas_roster, ids)
+        print(f"{len(students)} student row(s) written to {args.canvas} (Canvas: Grades > Import)")
+        for problem in problems:
+            print(f"  note: {problem}")
     for a in assignments:
         print()
         print(report.format_misconceptions(a, report.misconceptions(course.root, a)))
@@ -590,6 +622,15 @@ def cmd_demo(args):
     return int(status)
 
 
+def cmd_gradescope(args):
+    from autograder import gradescope
+    course = Course(args.course)
+    path = gradescope.build_zip(course, args.assignment, args.out)
+    print(f"{path}: upload it as the autograder of {args.assignment} on Gradescope (Ubuntu image); students "
+          "upload the notebook in its student_notebooks/ folder")
+    return 0
+
+
 def cmd_sandbox_check(args):
     from autograder import sandbox_check
     return sandbox_check.main(Course(args.course).root)
@@ -616,6 +657,9 @@ def build_parser():
     g.add_argument("--allow-unsandboxed", action="store_true",
                    help="grade even without a working sandbox (trusted code only: submissions then run with "
                         "your rights); every result is marked UNSANDBOXED")
+    g.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                   help="grade on a Dask cluster: a scheduler address (tcp://host:8786) or 'local' (a local "
+                        "cluster of --workers processes); needs the `cluster` extra (autograder/cluster.py)")
     g.add_argument("--batch-size", type=int, default=None,
                    help="students per nbgrader process, as a work queue (default: one batch per worker, round-robin)")
     add_timeout(g)
@@ -628,11 +672,20 @@ def build_parser():
     r = sub.add_parser("report", help="grades CSV for the LMS and the class misconception table")
     r.add_argument("assignment", nargs="*", help="default: every assignment")
     r.add_argument("--csv", help="where to write the CSV (default: <course>/grades.csv)")
+    r.add_argument("--canvas", help="also write a Canvas gradebook import CSV here (autograder/canvas.py)")
+    r.add_argument("--canvas-roster", help="Canvas's gradebook export (CSV): students and assignment ids from it")
+    r.add_argument("--canvas-id", action="append", metavar="ASSIGNMENT=ID",
+                   help="the Canvas assignment id of an assignment (repeatable; overrides the roster's)")
     r.set_defaults(func=cmd_report)
 
     s = sub.add_parser("samples", help="place the sample submissions in submitted/ (needs release/)")
     s.add_argument("assignment", nargs="*", help="default: every assignment")
     s.set_defaults(func=cmd_samples)
+
+    gs = sub.add_parser("gradescope", help="write the Gradescope autograder zip of an assignment")
+    gs.add_argument("assignment")
+    gs.add_argument("--out", help="where to write the zip (default: <course>/gradescope/<assignment>.zip)")
+    gs.set_defaults(func=cmd_gradescope)
 
     c = sub.add_parser("sandbox-check", help="whether grading runs sandboxed here, and the limits a grading "
                                              "kernel really gets (measured inside one)")

@@ -162,13 +162,17 @@ def decide(sandbox=True, allow_unsandboxed=False):
 # ---------------------------------------------------------------------------
 # The launcher (what kernels.make_kernel_manager calls)
 
-def sandbox_launcher(limits=None, allow_unsandboxed=False, status=None):
+def sandbox_launcher(limits=None, allow_unsandboxed=False, status=None, separate_user=False):
     """A launcher(argv, workdir=..., runtime_dir=...) -> argv for kernels.make_kernel_manager.
 
     limits: Limits (default Limits()).
     allow_unsandboxed: run kernels without the sandbox (rlimits and the supervisor only) when bubblewrap
       does not work here; otherwise that raises SandboxUnavailable with the reason and the fix.
     status: a SandboxStatus already decided (see `decide`), instead of deciding here.
+    separate_user: unsandboxed and running as root (a Gradescope container, where bubblewrap cannot make
+      namespaces): run the kernel as a user id of its own (no groups, no_new_privs, a clean environment),
+      its working and connection folders given to that user, so that it cannot read what only root may
+      read (the reference, the gradebook, the results). Ignored when sandboxed (bubblewrap does that too).
     The returned command line ends with the kernel's own argv (a prefix wrapper).
     """
     limits = limits or Limits()
@@ -180,7 +184,7 @@ def sandbox_launcher(limits=None, allow_unsandboxed=False, status=None):
         view = kernel_view(argv[0]) if status.sandboxed else None     # probed once per grader process
         config = {"workdir": str(Path(workdir).resolve()), "runtime_dir": str(Path(runtime_dir).resolve()),
                   "limits": limits.to_dict(), "sandboxed": status.sandboxed, "bwrap": status.bwrap,
-                  "view": view and asdict(view)}
+                  "view": view and asdict(view), "separate_user": bool(separate_user)}
         return [sys.executable, "-I", "-m", "autograder.sandbox", "run", json.dumps(config), "--", *argv]
 
     return launcher
@@ -383,8 +387,9 @@ def _tie_to_parent():
             sys.exit(143)
 
 
-def _rlimit_preexec(limits):
-    """For the unsandboxed fallback: set the kernel's rlimits in the child before exec."""
+def _rlimit_preexec(limits, uid=None):
+    """For the unsandboxed fallback: set the kernel's rlimits in the child before exec; with `uid` (root
+    only) also the process limit, then drop to that user id for good (no groups, no_new_privs)."""
     import resource
 
     def apply():
@@ -392,11 +397,43 @@ def _rlimit_preexec(limits):
         wanted = [("RLIMIT_AS", limits.address_space_mb * MiB), ("RLIMIT_FSIZE", limits.file_mb * MiB),
                   ("RLIMIT_CPU", (int(limits.cpu_seconds), int(limits.cpu_seconds) + 5)),
                   ("RLIMIT_CORE", 0)]
+        if uid is not None:
+            wanted.append(("RLIMIT_NPROC", limits.processes))
         for name, value in wanted:
             soft, hard = value if isinstance(value, tuple) else (value, value)
             with contextlib.suppress(AttributeError, ValueError, OSError):  # e.g. RLIMIT_AS on macOS
                 resource.setrlimit(getattr(resource, name), (soft, hard))
+        if uid is not None:       # any failure here raises: the kernel never starts as root
+            import ctypes
+            os.setgroups([])
+            os.setresgid(uid, uid, uid)
+            os.setresuid(uid, uid, uid)
+            PR_SET_NO_NEW_PRIVS = 38
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+            if os.getuid() != uid or os.geteuid() != uid:
+                os._exit(126)
     return apply
+
+
+def _give_to(uid, *folders):
+    """chown -R the kernel's own folders to its user id (links are not followed)."""
+    for folder in folders:
+        os.chown(folder, uid, uid, follow_symlinks=False)
+        for top, dirs, files in os.walk(folder):
+            for name in dirs + files:
+                with contextlib.suppress(OSError):
+                    os.chown(os.path.join(top, name), uid, uid, follow_symlinks=False)
+
+
+def _separate_user_env(workdir):
+    """The environment of a kernel run as its own user: nothing inherited from the grader (no PYTHONPATH
+    to the grader's code, no tokens), one BLAS thread, home and caches in its own working folder."""
+    return {"PATH": f"{Path(sys.prefix) / 'bin'}:/usr/local/bin:/usr/bin:/bin", "HOME": workdir,
+            "USER": "grader", "LOGNAME": "grader", "LANG": "C.UTF-8", "TMPDIR": workdir,
+            "MPLCONFIGDIR": os.path.join(workdir, ".matplotlib"), "IPYTHONDIR": os.path.join(workdir, ".ipython"),
+            "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1", "OPENBLAS_NUM_THREADS": "1",
+            "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+            "NBGRADER_EXECUTION": os.environ.get("NBGRADER_EXECUTION", "autograde")}
 
 
 def _tree(pid):
@@ -464,6 +501,11 @@ def run(config, kernel_argv):
             argv = bwrap_argv(kernel_argv, workdir, runtime_dir, limits, uid=uid, bwrap=config.get("bwrap"),
                               view=view, path_file=path_file)
             popen_kw = {}
+        elif config.get("separate_user") and uid is not None:
+            argv = kernel_argv
+            _give_to(uid, workdir, runtime_dir)
+            popen_kw = {"preexec_fn": _rlimit_preexec(limits, uid=uid), "cwd": workdir,
+                        "env": _separate_user_env(workdir)}
         else:
             argv = kernel_argv
             popen_kw = {"preexec_fn": _rlimit_preexec(limits), "cwd": workdir}

@@ -12,8 +12,12 @@ gradebook and the same submissions:
             use the same autograder pipeline)
 
 It prints both times, the ratio parallel / serial (target <= 0.55 with 2
-workers on 2 cores) and whether both gradebooks hold identical auto scores
-for every grade cell of every submission.
+workers on 2 cores), whether both gradebooks hold identical auto scores
+for every grade cell of every submission, and where a submission's time
+goes: kernel start, the student's cells, the graded calls and the kernel's
+shutdown (recorded by the grader in autograder_results/), and the rest,
+nbgrader's bookkeeping (its start-up imports, copying, the gradebook,
+sanitising and writing notebooks).
 
 The class: student i answers each graded function, drawn with
 np.random.default_rng(seed + i), either with the reference body (60 %), the
@@ -108,6 +112,35 @@ def auto_scores(course, assignments, students):
     return scores
 
 
+PHASES = ("kernel_start", "student_cells", "graded_calls", "shutdown")
+
+
+def phase_seconds(course, assignment, students):
+    """{phase: seconds summed over the class} from the timing the grader records per notebook
+    (autograder_results/<assignment>/<student>.json, see autograder/nbgrader_plugin.py)."""
+    import json
+    from autograder.nbgrader_plugin import results_path
+    totals = dict.fromkeys(PHASES, 0.0)
+    for s in students:
+        path = results_path(course, assignment, s)
+        if not path.is_file():
+            continue
+        for nb in json.loads(path.read_text()).get("notebooks", {}).values():
+            for phase in PHASES:
+                totals[phase] += (nb.get("timing") or {}).get(phase, 0.0)
+    return totals
+
+
+def breakdown_table(label, wall, slots, phases, n):
+    """Markdown rows: per submission, each phase and the rest (nbgrader's bookkeeping: its start, the
+    copies, the gradebook, sanitising, writing the notebook), of `wall` seconds on `slots` workers."""
+    rows = [f"| {label}: {p.replace('_', ' ')} | {phases[p] / n:.2f} | {phases[p] / (wall * slots):.0%} |"
+            for p in PHASES]
+    rest = wall * slots - sum(phases.values())
+    rows.append(f"| {label}: nbgrader bookkeeping (the rest) | {rest / n:.2f} | {rest / (wall * slots):.0%} |")
+    return rows
+
+
 def children_cpu():
     """CPU seconds (user + system) used so far by finished child processes and the children they waited for
     (not by processes reaped elsewhere, such as kernels in the bubblewrap sandbox)."""
@@ -173,6 +206,13 @@ def main(argv=None):
             print(f"  {times[a][1][0]:.0f} s", file=sys.stderr, flush=True)
         serial_scores = auto_scores(serial_course, assignments, students)
         parallel_scores = auto_scores(parallel_course, assignments, students)
+        phases = {}
+        for label, course in (("serial", serial_course), ("parallel", parallel_course)):
+            totals = dict.fromkeys(PHASES, 0.0)
+            for a in assignments:
+                for phase, seconds in phase_seconds(course, a, students).items():
+                    totals[phase] += seconds
+            phases[label] = totals
 
     differing = sorted(k for k in serial_scores.keys() | parallel_scores.keys()
                        if serial_scores.get(k) != parallel_scores.get(k))
@@ -199,6 +239,15 @@ def main(argv=None):
     print()
     print(f"scores: {len(serial_scores)} grade cells, {full} with points, {total:g} points in all; "
           + ("identical in both gradebooks" if not differing else f"{len(differing)} DIFFER"))
+    print()
+    print(f"Where a submission's time goes ({n * len(assignments)} submissions; seconds per submission, and the "
+          f"share of the wall time x workers: serial 1, parallel {args.workers})")
+    print()
+    print("| run: phase | s per submission | share |")
+    print("|---|---:|---:|")
+    for row in (breakdown_table("serial", serial_s, 1, phases["serial"], n * len(assignments))
+                + breakdown_table("parallel", parallel_s, args.workers, phases["parallel"], n * len(assignments))):
+        print(row)
     for key in differing[:20]:
         print(f"  {key}: serial {serial_scores.get(key)} vs parallel {parallel_scores.get(key)}")
     for f in failures:

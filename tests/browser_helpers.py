@@ -288,15 +288,17 @@ class NotebookPage:
     def move_slider(self, slider):
         """Click the slider's handle and press ArrowRight once (ArrowLeft at the maximum), as a student would.
 
-        Returns the key pressed.
+        Returns (the key pressed, time.monotonic() just before the press): a redraw is timed from
+        the key press, not from the scrolling and clicking that bring the handle into focus.
         """
         handle = slider.locator(".noUi-handle").first
         handle.scroll_into_view_if_needed()
         at_max = handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemax")
         key = "ArrowLeft" if at_max else "ArrowRight"
         handle.click()
+        pressed = time.monotonic()
         handle.press(key)
-        return key
+        return key, pressed
 
     def wait_for_change(self, slider, old_readout, old_images, started, timeout_s=30.0):
         """Poll until both the readout and the driven images differ from before.

@@ -27,7 +27,6 @@ Select with `pytest -m browser`. Needs `apt-get install chromium` and
 """
 import importlib.util
 import shutil
-import time
 from pathlib import Path
 
 import nbformat
@@ -177,8 +176,7 @@ def test_notebook_runs_and_widgets_respond(lab, browser, latency_log, notebook):
         for i, (name, slider) in enumerate(sliders):
             before, images_before = nb.readout(slider), nb.image_digests(slider)
             assert images_before, f"{notebook}: slider {name!r} drives no figure"
-            started = time.monotonic()
-            key = nb.move_slider(slider)
+            key, started = nb.move_slider(slider)
             after, images_after, seconds = nb.wait_for_change(slider, before, images_before, started,
                                                               timeout_s=CHANGE_TIMEOUT_S)
             changed = images_after != images_before
