@@ -10,8 +10,10 @@ D != H (a missing transpose fails) and D == H (it does not), T = 1 and T >= 5,
 N = 1, non-zero h0, T not divisible by k, k = 1, k = T and k > T (and the
 same for the checkpoint spacing `every`), link weights xi with xi[0] not 0 or 1, clipping
 below and above the threshold and a total of 0, softmax scores near 1e4,
-arrays of 1, 2 and 3 dimensions for the gradient checker, H != V and H == V
-for the output layer, repeated and unread ids for the embedding.
+arrays of 1, 2 and 3 dimensions for the gradient checker; for the LSTM, non-zero
+c0 and dc_next (and dc_next = 0, the last step), every gate block different
+(a swapped gate order shows); H != V and H == V for the output layer, repeated
+and unread ids for the embedding.
 
 Weights are drawn so that tanh is neither saturated nor linear (|a| about 1):
 a saturated tanh hides a wrong tanh derivative, a linear one hides a missing one.
@@ -258,6 +260,75 @@ def _clip_grad_norm():
             ("one large and one small tensor", dict(tensors=2, max_norm=2.0), uneven)]
 
 
+# --- LSTM (notebook 05): gate order, c0 != 0, dc_next != 0, D != H and D == H, T = 1 ---------------
+
+def _lstm_params(rng, D, H):
+    """Wx (D, 4H), Wh (H, 4H), b (4H,), blocks i, f, g, o: pre-activations of size about 1 (no gate
+    saturated, none linear), every block different (a swapped gate order changes the result)."""
+    Wx = rng.normal(scale=0.8 / np.sqrt(D), size=(D, 4 * H))
+    Wh = rng.normal(scale=0.9 / np.sqrt(H), size=(H, 4 * H))
+    b = rng.normal(scale=0.3, size=4 * H)
+    return Wx, Wh, b
+
+
+def _lstm_states(rng, N, H, zero=False):
+    """h (N, H) and c (N, H): non-zero unless zero (c wider than h: a cell is not squashed)."""
+    if zero:
+        return np.zeros((N, H)), np.zeros((N, H))
+    return rng.uniform(-0.8, 0.8, size=(N, H)), rng.uniform(-1.5, 1.5, size=(N, H))
+
+
+def _lstm_sequence(rng, N, T, D, H, zero_states=False):
+    """x (N, T, D), h0, c0 (N, H), Wx, Wh, b."""
+    x = rng.normal(size=(N, T, D))
+    return (x,) + _lstm_states(rng, N, H, zero_states) + _lstm_params(rng, D, H)
+
+
+def _lstm_step_forward():
+    def make(N, D, H):
+        return lambda rng: (rng.normal(size=(N, D)),) + _lstm_states(rng, N, H) + _lstm_params(rng, D, H)
+    return [("D != H", dict(N=3, D=4, H=5), make(3, 4, 5)),
+            ("N = 1, D == H", dict(N=1, D=3, H=3), make(1, 3, 3)),
+            ("D < H", dict(N=4, D=2, H=6), make(4, 2, 6))]
+
+
+def _lstm_forward():
+    def make(N, T, D, H, zero_states=False):
+        return lambda rng: _lstm_sequence(rng, N, T, D, H, zero_states)
+    return [("D != H, T >= 5", dict(N=3, T=6, D=4, H=5), make(3, 6, 4, 5)),
+            ("T = 1, N = 1", dict(N=1, T=1, D=3, H=3), make(1, 1, 3, 3)),
+            ("D == H, h0 = c0 = 0", dict(N=2, T=5, D=4, H=4), make(2, 5, 4, 4, zero_states=True)),
+            ("D > H", dict(N=2, T=7, D=6, H=3), make(2, 7, 6, 3))]
+
+
+def _lstm_step_backward():
+    """(dh_next, dc_next, step cache from the reference lstm_step_forward)."""
+    from solutions import lstm_step_forward
+
+    def make(N, D, H, dc_zero=False):
+        def draw(rng):
+            x_t = rng.normal(size=(N, D))
+            cache = lstm_step_forward(x_t, *_lstm_states(rng, N, H), *_lstm_params(rng, D, H))[2]
+            dc_next = np.zeros((N, H)) if dc_zero else rng.normal(size=(N, H))
+            return (rng.normal(size=(N, H)), dc_next, cache)
+        return draw
+    return [("D != H, dc_next != 0", dict(N=3, D=4, H=5), make(3, 4, 5)),
+            ("N = 1, D == H", dict(N=1, D=3, H=3), make(1, 3, 3)),
+            ("D > H, dc_next = 0 (the last step)", dict(N=4, D=6, H=2), make(4, 6, 2, dc_zero=True))]
+
+
+def _lstm_backward():
+    """(dh (N, T, H), sequence cache from the reference lstm_forward)."""
+    from solutions import lstm_forward
+
+    def make(N, T, D, H, zero_states=False):
+        return lambda rng: (rng.normal(size=(N, T, H)), lstm_forward(*_lstm_sequence(rng, N, T, D, H, zero_states))[1])
+    return [("D != H, T >= 5", dict(N=3, T=6, D=4, H=5), make(3, 6, 4, 5)),
+            ("T = 1, N = 1", dict(N=1, T=1, D=3, H=3), make(1, 1, 3, 3)),
+            ("D == H", dict(N=2, T=5, D=4, H=4), make(2, 5, 4, 4)),
+            ("D > H, h0 = c0 = 0", dict(N=2, T=7, D=5, H=3), make(2, 7, 5, 3, zero_states=True))]
+
+
 def _temporal_softmax_loss():
     def make(N, T, V, scale):
         return lambda rng: (scale * rng.normal(size=(N, T, V)), rng.integers(0, V, size=(N, T)))
@@ -335,6 +406,12 @@ _BUILDERS = {
     "gradient_norms_through_time": _gradient_norms_through_time,
     "scale_to_spectral_radius": _scale_to_spectral_radius,
     "clip_grad_norm": _clip_grad_norm,
+    # --- LSTM (notebook 05)
+    "lstm_step_forward": _lstm_step_forward,
+    "lstm_forward": _lstm_forward,
+    "lstm_step_backward": _lstm_step_backward,
+    "lstm_backward": _lstm_backward,
+    # ---
     "temporal_softmax_loss": _temporal_softmax_loss,
     # --- language model, assembled (notebook 06)
     "temporal_affine_forward": _temporal_affine_forward,

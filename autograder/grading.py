@@ -27,6 +27,10 @@ ValueError or does nothing earns nothing).
 | gradient_norms_through_time  | norms 0.9, arguments unchanged 0.1                                 |
 | scale_to_spectral_radius     | W_scaled 0.7, ValueError for spectral radius 0 0.2, arguments 0.1  |
 | clip_grad_norm               | clipped 0.5, total_norm 0.4, arguments unchanged 0.1               |
+| lstm_step_forward            | h_next 0.35, c_next 0.3, cache 0.25, arguments unchanged 0.1       |
+| lstm_forward                 | h 0.6, cache 0.3, arguments unchanged 0.1                          |
+| lstm_step_backward           | dx_t, dh_prev, dc_prev, dWx, dWh, db 0.15 each, arguments 0.1      |
+| lstm_backward                | dx, dh0, dc0, dWx, dWh, db 0.15 each, arguments unchanged 0.1      |
 | temporal_softmax_loss        | loss 0.45, dscores 0.45, arguments unchanged 0.1                   |
 | temporal_affine_forward      | scores 0.6, cache 0.3, arguments unchanged 0.1                     |
 | temporal_affine_backward     | dh 0.3, dWy 0.3, dby 0.3, arguments unchanged 0.1                  |
@@ -93,6 +97,10 @@ STEP_CACHE = ("x_t", "h_prev", "Wx", "Wh", "h_next")
 SEQUENCE_CACHE = ("x", "h0", "Wx", "Wh", "h")
 CACHE_ITEMS = {"rnn_step_forward": STEP_CACHE, "rnn_forward": SEQUENCE_CACHE,
                "temporal_affine_forward": ("h", "Wy")}
+# --- LSTM (notebook 05)
+LSTM_STEP_CACHE = ("x_t", "h_prev", "c_prev", "Wx", "Wh", "gates", "c_next")
+LSTM_SEQUENCE_CACHE = ("x", "h0", "c0", "Wx", "Wh", "gates", "c", "h")
+CACHE_ITEMS.update({"lstm_step_forward": LSTM_STEP_CACHE, "lstm_forward": LSTM_SEQUENCE_CACHE})
 
 
 def _argument_name(name, position):
@@ -127,6 +135,12 @@ STAND_INS = {
     "gradient_norms_through_time": ("rnn_step_backward", "step_jacobians"),
     "scale_to_spectral_radius": (),
     "clip_grad_norm": (),
+    # --- LSTM (notebook 05): the step functions stand in for the sequence functions built on them
+    "lstm_step_forward": (),
+    "lstm_forward": ("lstm_step_forward",),
+    "lstm_step_backward": (),
+    "lstm_backward": ("lstm_step_backward",),
+    # ---
     "temporal_softmax_loss": (),
     # --- language model, assembled (notebook 06): the model's building blocks stand in for lm_loss_and_grads
     "temporal_affine_forward": (),
@@ -161,6 +175,12 @@ PARTS = {
     "scale_to_spectral_radius": (Part("W_scaled", 0.7, None),
                                  Part("ValueError for spectral radius 0", 0.2, ERROR), Part(ARGS, 0.1, ARGS)),
     "clip_grad_norm": _tuple_parts(("clipped", "total_norm"), (0.5, 0.4)),
+    # --- LSTM (notebook 05)
+    "lstm_step_forward": _tuple_parts(("h_next", "c_next", "cache"), (0.35, 0.3, 0.25)),
+    "lstm_forward": _tuple_parts(("h", "cache"), (0.6, 0.3)),
+    "lstm_step_backward": _tuple_parts(("dx_t", "dh_prev", "dc_prev", "dWx", "dWh", "db"), (0.15,) * 6),
+    "lstm_backward": _tuple_parts(("dx", "dh0", "dc0", "dWx", "dWh", "db"), (0.15,) * 6),
+    # ---
     "temporal_softmax_loss": _tuple_parts(("loss", "dscores"), (0.45, 0.45)),
     # --- language model, assembled (notebook 06): every gradient of the dict is its own part
     "temporal_affine_forward": _tuple_parts(("scores", "cache"), (0.6, 0.3)),

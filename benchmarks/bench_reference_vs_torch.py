@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
-"""Time the reference RNN (numpy) against torch.nn.RNN on the CPU, one thread each.
+"""Time the reference RNN and LSTM (numpy) against torch.nn.RNN and torch.nn.LSTM on the CPU, one thread each.
 
 For each (N, T, D, H) the script times one forward + backward pass of
   - the reference: solutions.rnn_forward then solutions.rnn_backward, and
   - torch: torch.nn.RNN(tanh, batch_first, bias) forward, then autograd of
     sum(dh * h) back to the input, h0 and the weights,
-in float64, alternating the two implementations within one run so that
-machine noise hits both. It prints the median time of each (ms) and the ratio
-numpy / torch (target: <= 0.8 on every row).
+and likewise solutions.lstm_forward / lstm_backward against torch.nn.LSTM
+(back to the input, h0, c0 and the weights), in float64, alternating the two
+implementations within one run so that machine noise hits both. It prints the
+median time of each (ms) and the ratio numpy / torch (targets: <= 0.8 for the
+RNN, <= 1.0 for the LSTM, on every row).
 
 Threads: torch.set_num_threads(1); numpy's BLAS is limited to one thread with
 threadpoolctl when it is installed, otherwise with OMP/OPENBLAS/MKL_NUM_THREADS=1
@@ -34,6 +36,7 @@ import solutions  # noqa: E402
 
 SHAPES = ((32, 100, 64, 64), (1, 200, 8, 32), (64, 50, 128, 128))   # (N, T, D, H)
 TARGET = 0.8
+LSTM_TARGET = 1.0
 
 
 def make_problem(N, T, D, H, seed):
@@ -80,11 +83,56 @@ def make_torch_step(torch, x, h0, Wx, Wh, b, dh):
     return step
 
 
+def make_lstm_problem(N, T, D, H, seed):
+    """Random float64 inputs: x (N, T, D), h0, c0 (N, H), Wx (D, 4H), Wh (H, 4H), b (4H,), dh (N, T, H)."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((N, T, D))
+    h0 = rng.standard_normal((N, H)) * 0.5
+    c0 = rng.standard_normal((N, H))
+    Wx = rng.standard_normal((D, 4 * H)) / np.sqrt(D)
+    Wh = rng.standard_normal((H, 4 * H)) / np.sqrt(H)
+    b = rng.standard_normal(4 * H) * 0.1
+    dh = rng.standard_normal((N, T, H))
+    return x, h0, c0, Wx, Wh, b, dh
+
+
+def numpy_lstm_step(x, h0, c0, Wx, Wh, b, dh):
+    """One reference LSTM forward + backward pass."""
+    h, cache = solutions.lstm_forward(x, h0, c0, Wx, Wh, b)
+    return solutions.lstm_backward(dh, cache)
+
+
+def make_torch_lstm_step(torch, x, h0, c0, Wx, Wh, b, dh):
+    """A closure running torch.nn.LSTM (gates i, f, g, o like the contract) forward + backward on the same problem."""
+    N, T, D = x.shape
+    H = h0.shape[1]
+    lstm = torch.nn.LSTM(D, H, batch_first=True, bias=True).double()
+    with torch.no_grad():
+        lstm.weight_ih_l0.copy_(torch.from_numpy(Wx.T))   # torch: W_ih (4H, D), x @ W_ih.T
+        lstm.weight_hh_l0.copy_(torch.from_numpy(Wh.T))
+        lstm.bias_ih_l0.copy_(torch.from_numpy(b))
+        lstm.bias_hh_l0.zero_()
+    xt = torch.from_numpy(x.copy())
+    h0t = torch.from_numpy(h0.copy())[None]               # (layers = 1, N, H)
+    c0t = torch.from_numpy(c0.copy())[None]
+    dht = torch.from_numpy(dh.copy())
+
+    def step():
+        for leaf in (xt, h0t, c0t):
+            leaf.requires_grad_(True)
+            leaf.grad = None
+        lstm.zero_grad(set_to_none=True)
+        h, _ = lstm(xt, (h0t, c0t))
+        h.backward(dht)                                    # gradient of sum(dh * h)
+        return xt.grad, h0t.grad, c0t.grad
+
+    return step
+
+
 def check_agreement(ours, theirs, tol=1e-10):
-    """The two timed computations must be the same one: dx and dh0 agree to tol."""
-    dx, dh0 = ours[0], ours[1]
-    tdx, tdh0 = (g.detach().numpy() for g in theirs)
-    err = max(np.max(np.abs(dx - tdx)), np.max(np.abs(dh0 - tdh0[0])))
+    """The two timed computations must be the same one: dx, dh0 (and dc0 for the LSTM) agree to tol."""
+    tdx, *tstates = (g.detach().numpy() for g in theirs)
+    err = max([np.max(np.abs(ours[0] - tdx))] + [np.max(np.abs(ours[1 + j] - t[0])) for j, t in enumerate(tstates)])
     if not err <= tol:
         raise SystemExit(f"numpy and torch disagree (max difference {err:.2e}): the timings would compare different things")
 
@@ -149,19 +197,29 @@ def main():
           + " OPENBLAS_L2_SIZE=" + os.environ.get("OPENBLAS_L2_SIZE", "(unset)"))
     print(f"torch {torch.__version__}, torch.get_num_threads() = {torch.get_num_threads()}")
     print("float64, forward + backward, medians of alternating runs\n")
-    header = f"{'N':>4} {'T':>4} {'D':>4} {'H':>4} | {'numpy ms':>9} {'torch ms':>9} {'ratio':>6} {'runs':>5}  target <= {TARGET}"
-    print(header)
-    print("-" * len(header))
-    for seed, (N, T, D, H) in enumerate(SHAPES):
-        problem = make_problem(N, T, D, H, seed)
-        torch_step = make_torch_step(torch, *problem)
-        check_agreement(numpy_step(*problem), torch_step())
-        t_np, t_torch, runs = time_pair(lambda: numpy_step(*problem), torch_step,
-                                        args.repeats, args.min_seconds)
-        ratio = t_np / t_torch
-        verdict = "ok" if ratio <= TARGET else "MISSED"
-        print(f"{N:>4} {T:>4} {D:>4} {H:>4} | {t_np * 1e3:>9.3f} {t_torch * 1e3:>9.3f} {ratio:>6.2f} {runs:>5}  {verdict}")
+    missed = 0
+    for title, target, make, ours, theirs in (
+            ("reference RNN vs torch.nn.RNN", TARGET, make_problem, numpy_step, make_torch_step),
+            ("reference LSTM vs torch.nn.LSTM", LSTM_TARGET, make_lstm_problem, numpy_lstm_step, make_torch_lstm_step)):
+        header = (f"{'N':>4} {'T':>4} {'D':>4} {'H':>4} | {'numpy ms':>9} {'torch ms':>9} {'ratio':>6} {'runs':>5}  "
+                  f"target <= {target}")
+        print(f"{title}:")
+        print(header)
+        print("-" * len(header))
+        for seed, (N, T, D, H) in enumerate(SHAPES):
+            problem = make(N, T, D, H, seed)
+            torch_step = theirs(torch, *problem)
+            check_agreement(ours(*problem), torch_step())
+            t_np, t_torch, runs = time_pair(lambda: ours(*problem), torch_step, args.repeats, args.min_seconds)
+            ratio = t_np / t_torch
+            verdict = "ok" if ratio <= target else "MISSED"
+            missed += ratio > target
+            print(f"{N:>4} {T:>4} {D:>4} {H:>4} | {t_np * 1e3:>9.3f} {t_torch * 1e3:>9.3f} {ratio:>6.2f} {runs:>5}  "
+                  f"{verdict}")
+        print()
+    print(f"load average (1/5/15 min) while measuring: {' / '.join(f'{v:.1f}' for v in os.getloadavg())}")
+    return 1 if missed else 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -132,6 +132,23 @@ def norm_case():
     return move
 
 
+def gated_case():
+    """Notebook 05, gated_explorer (T_max=200): T at 200 and forget bias at 5 (a new LSTM curve), rho at 1.5."""
+    from bpttlab import gated_lab
+    state = {}
+
+    def setup():                 # a fresh explorer each time: its curve cache starts empty
+        with quiet():
+            state["update"] = gated_lab.gated_explorer(
+                solutions.rnn_forward, solutions.gradient_norms_through_time, solutions.scale_to_spectral_radius,
+                solutions.lstm_forward, solutions.lstm_step_backward, show=False)[1]
+
+    def move():
+        return state["update"](200, 5.0, 1.5)
+    move.setup = setup
+    return move
+
+
 def temperature_case():
     """Notebook 06, temperature_widget: temperature moved to 10 (the slider's maximum), a new sample.
 
@@ -157,6 +174,7 @@ CASES = {
     "03 truncation_explorer: k -> 60 (T = 60 cached)": truncation_k_case,
     "03 truncation_explorer: rho -> 1.5 (new rho), T = 60, k = 60": truncation_rho_case,
     "04 norm_explorer: rho = 1.5, T = 200, input std = 3.16": norm_case,
+    "05 gated_explorer: T = 200, forget bias = 5, rho = 1.5 (both curves new)": gated_case,
     "06 temperature_widget: temperature = 10, new sample": temperature_case,
 }
 

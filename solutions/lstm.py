@@ -88,7 +88,7 @@ def lstm_step_backward(dh_next, dc_next, cache):
 
 
 def lstm_forward(x, h0, c0, Wx, Wh, b):
-    """Run the LSTM over a whole sequence: lstm_step_forward at t = 0..T-1, starting from (h0, c0).
+    """Run the LSTM over a whole sequence: the step of lstm_step_forward at t = 0..T-1, from (h0, c0).
 
     Inputs:
     - x: array of shape (N, T, D), the input sequence
@@ -104,19 +104,26 @@ def lstm_forward(x, h0, c0, Wx, Wh, b):
     x, h0, c0, Wx, Wh, b = _check_lstm_sequence(x, h0, c0, Wx, Wh, b)
     N, T, _ = x.shape
     H = h0.shape[1]
+    xw = x @ Wx + b                                # input part of every step's pre-activations at once, (N, T, 4H)
     gates = np.empty((N, T, 4 * H))
     c = np.empty((N, T, H))
     h = np.empty((N, T, H))
     h_prev, c_prev = h0, c0
-    for t in range(T):                             # the recurrence forces a loop over time
-        h_prev, c_prev, step_cache = lstm_step_forward(x[:, t], h_prev, c_prev, Wx, Wh, b)
-        h[:, t], c[:, t], gates[:, t] = h_prev, c_prev, step_cache[5]
+    with np.errstate(over="ignore"):               # e^-a overflows to inf for a < -709: 1 / (1 + inf) = 0 is right
+        for t in range(T):                         # the recurrence forces a loop over time
+            a = xw[:, t] + h_prev @ Wh             # the four gates' pre-activations, (N, 4H)
+            z = 1 / (1 + np.exp(-a))               # sigmoid for i, f, o (numpy's exp is faster than its tanh)
+            z[:, 2 * H:3 * H] = np.tanh(a[:, 2 * H:3 * H])   # the candidate g uses tanh instead
+            i, f, g, o = z[:, :H], z[:, H:2 * H], z[:, 2 * H:3 * H], z[:, 3 * H:]
+            c_prev = f * c_prev + i * g            # the cell: keep part of the old, write part of the new
+            h_prev = o * np.tanh(c_prev)
+            gates[:, t], c[:, t], h[:, t] = z, c_prev, h_prev
     cache = (x, h0, c0, Wx, Wh, gates, c, h)
     return h, cache
 
 
 def lstm_backward(dh, cache):
-    """Full backpropagation through time for the LSTM: lstm_step_backward at t = T-1..0.
+    """Full backpropagation through time for the LSTM: the step of lstm_step_backward at t = T-1..0.
 
     Inputs:
     - dh: array of shape (N, T, H); dh[:, t] is dL/dh_t coming directly from
@@ -133,18 +140,33 @@ def lstm_backward(dh, cache):
     dh, cache = _check_lstm_backward(dh, cache)
     x, h0, c0, Wx, Wh, gates, c, h = cache
     N, T, H = h.shape
-    dx = np.empty(x.shape)
-    dWx, dWh, db = np.zeros(Wx.shape), np.zeros(Wh.shape), np.zeros(4 * H)
+    D = x.shape[2]
+    i, f, g, o = gates[..., :H], gates[..., H:2 * H], gates[..., 2 * H:3 * H], gates[..., 3 * H:]
+    c_prev = np.concatenate([c0[:, None], c[:, :-1]], axis=1)   # c_{t-1} for every t, (N, T, H)
+    h_prev = np.concatenate([h0[:, None], h[:, :-1]], axis=1)   # h_{t-1} for every t, (N, T, H)
+    tanh_c = np.tanh(c)
+    # Local derivatives of every step at once: how the pre-activations of i, f, g move c_t,
+    # how the output gate's moves h_t, and how c_t moves h_t.
+    dc_da = np.stack([g * i * (1 - i),              # c = ... + i * g,       sigmoid' = i (1 - i)
+                      c_prev * f * (1 - f),         # c = f * c_prev + ...,  sigmoid' = f (1 - f)
+                      i * (1 - g ** 2)],            # c = ... + i * g,       tanh' = 1 - g^2
+                     axis=2)                        # dc_t/da, (N, T, 3, H): blocks i, f, g
+    dh_dao = tanh_c * o * (1 - o)                  # dh_t/da_o: h = o * tanh(c), sigmoid' = o (1 - o)
+    dh_dc = o * (1 - tanh_c ** 2)                  # dh_t/dc_t: h = o * tanh(c), tanh' = 1 - tanh(c)^2
+    da = np.empty((N, T, 4, H))                    # dL/da_t for every step, block by block (i, f, g, o)
     dh_carry = np.zeros((N, H))                    # dL/dh_t arriving through the recurrence from step t+1
     dc_carry = np.zeros((N, H))                    # dL/dc_t arriving from step t+1 (the cell path)
     for t in reversed(range(T)):
-        h_prev = h0 if t == 0 else h[:, t - 1]
-        c_prev = c0 if t == 0 else c[:, t - 1]
-        step_cache = (x[:, t], h_prev, c_prev, Wx, Wh, gates[:, t], c[:, t])
         dh_t = dh[:, t] + dh_carry                 # total gradient at h_t: the output's plus the carried
-        dx[:, t], dh_carry, dc_carry, dWx_t, dWh_t, db_t = lstm_step_backward(dh_t, dc_carry, step_cache)
-        dWx += dWx_t                               # shared weights: every step adds its part
-        dWh += dWh_t
-        db += db_t
+        dc_t = dc_carry + dh_t * dh_dc[:, t]       # total gradient at c_t: later steps' plus through h_t
+        da[:, t, :3] = dc_t[:, None] * dc_da[:, t] # into the pre-activations of i, f, g
+        da[:, t, 3] = dh_t * dh_dao[:, t]          # and of o
+        dc_carry = dc_t * f[:, t]                  # the additive path: c_t = f_t * c_{t-1} + ...
+        dh_carry = da[:, t].reshape(N, 4 * H) @ Wh.T   # a_t = ... + h_{t-1} @ Wh
     dh0, dc0 = dh_carry, dc_carry                  # what reached h_{-1} = h0 and c_{-1} = c0
+    da = da.reshape(N, T, 4 * H)                   # the blocks side by side, as in a_t
+    dx = da @ Wx.T                                 # a_t = x_t @ Wx + ...  -> dL/dx_t at every step
+    dWx = x.reshape(N * T, D).T @ da.reshape(N * T, 4 * H)      # sum over n and t in one product
+    dWh = h_prev.reshape(N * T, H).T @ da.reshape(N * T, 4 * H) # likewise, with h_{t-1}
+    db = da.sum(axis=(0, 1))
     return dx, dh0, dc0, dWx, dWh, db

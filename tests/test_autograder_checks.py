@@ -100,6 +100,28 @@ def test_cases_cover_the_regimes_where_bugs_hide():
         assert any(s["D"] != s["H"] for s in sizes) and any(s["D"] == s["H"] for s in sizes)
 
 
+def test_lstm_cases_cover_the_regimes_where_lstm_bugs_hide():
+    """Gate order (every block of the pre-activation differs), c0 != 0, dc_next != 0 and = 0, D vs H, T = 1."""
+    for name in ("lstm_step_forward", "lstm_forward", "lstm_step_backward", "lstm_backward"):
+        sizes = _sizes(name)
+        assert any(s["D"] != s["H"] for s in sizes) and any(s["D"] == s["H"] for s in sizes), name
+    for name in ("lstm_forward", "lstm_backward"):
+        sizes = _sizes(name)
+        assert any(s["T"] == 1 for s in sizes) and any(s["T"] >= 5 for s in sizes), name
+    c0s = [c.args[2] for c in cases_for("lstm_forward", 1)] + [c.args[1][2] for c in cases_for("lstm_backward", 1)]
+    assert any(np.all(c0 != 0) for c0 in c0s) and any(np.all(c0 == 0) for c0 in c0s)
+    assert any(np.all(c.args[2] != 0) for c in cases_for("lstm_step_forward", 1))          # c_prev
+    dc_nexts = [c.args[1] for c in cases_for("lstm_step_backward", 1)]
+    assert any(np.all(d != 0) for d in dc_nexts) and any(np.all(d == 0) for d in dc_nexts)
+    for case in cases_for("lstm_step_forward", 1):                # the four gate blocks are not alike
+        x_t, h_prev, c_prev, Wx, Wh, b = case.args
+        H = h_prev.shape[1]
+        a = x_t @ Wx + h_prev @ Wh + b
+        blocks = [a[:, j * H:(j + 1) * H] for j in range(4)]
+        assert all(not np.allclose(blocks[j], blocks[k]) for j in range(4) for k in range(j))
+        assert 0.2 < np.std(a) < 3                                # neither saturated nor linear
+
+
 def test_clipping_cases_lie_below_above_and_at_zero():
     totals = []
     for case in cases_for("clip_grad_norm", 1):
@@ -294,6 +316,48 @@ def gradient_norms_through_time(dh_last, cache):
         out.append(np.linalg.norm(g))
     return np.array(out[::-1])
 ''',
+    # --- LSTM (notebook 05)
+    "lstm_step_forward": '''
+def lstm_step_forward(x_t, h_prev, c_prev, Wx, Wh, b):
+    a = np.einsum("nd,dk->nk", x_t, Wx) + np.einsum("nh,hk->nk", h_prev, Wh) + b
+    blocks = np.split(a, 4, axis=1)                              # i, f, g, o
+    i, f, o = (0.5 * (1 + np.tanh(0.5 * blocks[j])) for j in (0, 1, 3))
+    g = np.tanh(blocks[2])
+    c_next = f * c_prev + i * g
+    return o * np.tanh(c_next), c_next, (x_t, h_prev, c_prev, Wx, Wh, np.hstack([i, f, g, o]), c_next)
+''',
+    "lstm_forward": '''
+def lstm_forward(x, h0, c0, Wx, Wh, b):
+    hs, cs, gs = [], [], []
+    h_t, c_t = h0, c0
+    for t in range(x.shape[1]):
+        h_t, c_t, step = lstm_step_forward(x[:, t], h_t, c_t, Wx, Wh, b)     # reuses the step
+        hs.append(h_t)
+        cs.append(c_t)
+        gs.append(step[5])
+    h = np.stack(hs, axis=1)
+    return h, (x, h0, c0, Wx, Wh, np.stack(gs, axis=1), np.stack(cs, axis=1), h)
+''',
+    "lstm_backward": '''
+def lstm_backward(dh, cache):
+    x, h0, c0, Wx, Wh, gates, c, h = cache
+    N, T, H = h.shape
+    i, f, g, o = np.split(gates, 4, axis=2)
+    c_prev = np.concatenate([c0[:, None], c[:, :-1]], axis=1)
+    h_prev = np.concatenate([h0[:, None], h[:, :-1]], axis=1)
+    da = np.zeros(gates.shape)
+    dh_c, dc_c = np.zeros((N, H)), np.zeros((N, H))
+    for t in range(T - 1, -1, -1):
+        dht = dh[:, t] + dh_c
+        tc = np.tanh(c[:, t])
+        dct = dc_c + dht * o[:, t] * (1 - tc * tc)
+        da[:, t] = np.hstack([dct * g[:, t] * i[:, t] * (1 - i[:, t]), dct * c_prev[:, t] * f[:, t] * (1 - f[:, t]),
+                              dct * i[:, t] * (1 - g[:, t] ** 2), dht * tc * o[:, t] * (1 - o[:, t])])
+        dc_c = dct * f[:, t]
+        dh_c = np.einsum("nk,hk->nh", da[:, t], Wh)
+    return (np.einsum("ntk,dk->ntd", da, Wx), dh_c, dc_c, np.einsum("ntd,ntk->dk", x, da),
+            np.einsum("nth,ntk->hk", h_prev, da), da.sum(axis=(0, 1)))
+''',
 }
 
 
@@ -301,7 +365,7 @@ def gradient_norms_through_time(dh_last, cache):
 def test_correct_answers_in_other_styles_get_full_marks(name):
     ns = namespace_from(OTHER_STYLES[name])
     # helpers a style calls are the student's too: a broken one must not matter
-    for helper in ("rnn_step_forward", "rnn_step_backward", "rnn_backward"):
+    for helper in ("rnn_step_forward", "rnn_step_backward", "rnn_backward", "lstm_step_forward", "lstm_step_backward"):
         if helper != name and helper in OTHER_STYLES[name]:
             ns[helper] = lambda *a: (_ for _ in ()).throw(RuntimeError("broken helper"))
     for seed in SEEDS:
@@ -310,10 +374,10 @@ def test_correct_answers_in_other_styles_get_full_marks(name):
 
 
 def test_mistake_templates_are_correct_loop_style_answers():
-    from autograder.mistakes import (clipping, contributions, gradcheck, language_model, losses, rnn, truncation,
-                                     truncation_complete, vanishing)
-    for module in (rnn, gradcheck, contributions, truncation, truncation_complete, vanishing, clipping, losses,
-                   language_model):
+    from autograder.mistakes import (clipping, contributions, gradcheck, language_model, losses, lstm, rnn,
+                                     truncation, truncation_complete, vanishing)
+    for module in (rnn, gradcheck, contributions, truncation, truncation_complete, vanishing, clipping, lstm,
+                   losses, language_model):
         for name, source in module.TEMPLATES.items():
             report = grade(source, name, SEEDS[1])
             assert report.fraction == 1.0, report.feedback
@@ -365,6 +429,11 @@ def rnn_step_backward(dh_next, cache):
     ("rnn_backward_weighted", "def rnn_backward_weighted(dh, cache, xi):\n    return rnn_backward(dh, cache)\n"),
     ("rnn_backward_weighted", "def rnn_backward_weighted(dh, cache, xi):\n"
                               "    return rnn_backward_truncated(dh, cache, 1 + int(np.argmin(xi != 0)))\n"),
+    ("lstm_step_backward", "def lstm_step_backward(dh_next, dc_next, cache):\n"
+                           "    x_t, h_prev, c_prev, Wx, Wh, gates, c_next = cache\n"
+                           "    dx, dh0, dc0, dWx, dWh, db = lstm_backward(dh_next[:, None], (x_t[:, None], h_prev, c_prev, "
+                           "Wx, Wh, gates[:, None], c_next[:, None], None))\n"
+                           "    return dx[:, 0], dh0, dc0, dWx, dWh, db\n"),
 ])
 def test_a_stand_in_never_computes_the_graded_function_itself(name, delegation):
     """Handing F to another graded function reaches the student's own (here a stub), not the reference."""

@@ -116,6 +116,12 @@ def gradient_norms_through_time(dh_last, cache):
 '''
 
 
+# The LSTM's sequence functions built on the student's step functions (autograder/mistakes/lstm.py templates).
+from autograder.mistakes import lstm as _lstm_mistakes  # noqa: E402
+
+CALLERS += _lstm_mistakes.FORWARD + _lstm_mistakes.BACKWARD
+
+
 def test_the_library_is_large_and_well_formed():
     assert len(MISTAKES) >= 30
     ids = [m.id for m in MISTAKES]
@@ -162,9 +168,11 @@ def test_a_mistake_costs_nothing_in_the_other_functions(mistake):
 def test_the_callers_are_correct_on_their_own():
     ns = {"np": np}
     exec(CALLERS, ns)
-    ns.update({n: getattr(solutions, n) for n in ("rnn_step_forward", "rnn_step_backward", "step_jacobians")})
+    ns.update({n: getattr(solutions, n) for n in ("rnn_step_forward", "rnn_step_backward", "step_jacobians",
+                                                  "lstm_step_forward", "lstm_step_backward")})
     for name in ("rnn_forward", "rnn_backward", "rnn_backward_chunked", "rnn_backward_truncated",
-                 "rnn_backward_weighted", "rnn_backward_checkpointed", "gradient_norms_through_time"):
+                 "rnn_backward_weighted", "rnn_backward_checkpointed", "gradient_norms_through_time",
+                 "lstm_forward", "lstm_backward"):
         assert grade_function(name, in_process(ns), SEED).fraction == 1.0, name
 
 

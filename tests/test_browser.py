@@ -58,6 +58,7 @@ PROMISED_SLIDERS = {
     "02_bptt": {"T", "rho"},
     "03_truncation": {"T", "k", "rho"},
     "04_vanishing_exploding": {"T", "rho"},
+    "05_gated_cells": {"T", "rho", "forget bias"},
     "06_language_model": {"temperature"},
 }
 

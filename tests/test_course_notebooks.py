@@ -1,4 +1,4 @@
-"""Course-wide checks of the six notebooks: committed clean, run headless, release safely."""
+"""Course-wide checks of the seven notebooks: committed clean, run headless, release safely."""
 import re
 import subprocess
 import sys
@@ -16,9 +16,9 @@ NOTEBOOKS = source_notebooks()
 CONTRACT_CHECK = ROOT.parent / "shared" / "tools" / "check_contract.py"
 
 
-def test_the_six_assignments_exist():
+def test_the_seven_assignments_exist():
     assert assignments() == ["01_unrolling", "02_bptt", "03_truncation", "04_vanishing_exploding",
-                             "06_language_model", "07_exam_review"]
+                             "05_gated_cells", "06_language_model", "07_exam_review"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.parent.name)

@@ -256,6 +256,40 @@ def contract_calls(p, N, T, D, H):
         "clip_grad_norm": ((grads, 0.5), ({name: g.shape for name, g in grads.items()}, float)),
         "temporal_softmax_loss": ((rng.standard_normal((N, T, V)), rng.integers(0, V, size=(N, T))),
                                   (float, (N, T, V))),
+        **lstm_calls(p, N, T, D, H, rng),
+        **lm_calls(p, N, T, H, rng),
+    }
+
+
+def lm_calls(p, N, T, H, rng):
+    """contract_calls for the language model's functions (notebook 06): output layer H -> V, ids in [0, V)."""
+    V = 5
+    Wy, by = rng.standard_normal((H, V)) / np.sqrt(H), 0.1 * rng.standard_normal(V)
+    h = rng.standard_normal((N, T, H))
+    _, affine_cache = solutions.temporal_affine_forward(h, Wy, by)
+    params = {"Wx": rng.standard_normal((V, H)), "Wh": p.Wh, "b": p.b, "Wy": Wy, "by": by}
+    x_ids, y_ids = rng.integers(0, V, size=(N, T)), rng.integers(0, V, size=(N, T))
+    return {
+        "temporal_affine_forward": ((h, Wy, by), ((N, T, V), "affine cache")),
+        "temporal_affine_backward": ((rng.standard_normal((N, T, V)), affine_cache), ((N, T, H), (H, V), (V,))),
+        "lm_loss_and_grads": ((params, x_ids, y_ids, p.h0),
+                              (float, {"Wx": (V, H), "Wh": (H, H), "b": (H,), "Wy": (H, V), "by": (V,)}, (N, H))),
+    }
+
+
+def lstm_calls(p, N, T, D, H, rng):
+    """contract_calls for the LSTM functions (weights 4H wide, blocks i, f, g, o; c0 != 0)."""
+    c0 = rng.standard_normal((N, H))
+    Wx, Wh, b = rng.standard_normal((D, 4 * H)) / np.sqrt(D), rng.standard_normal((H, 4 * H)) / np.sqrt(H), \
+        0.3 * rng.standard_normal(4 * H)
+    _, _, step_cache = solutions.lstm_step_forward(p.x[:, 0], p.h0, c0, Wx, Wh, b)
+    _, seq_cache = solutions.lstm_forward(p.x, p.h0, c0, Wx, Wh, b)
+    return {
+        "lstm_step_forward": ((p.x[:, 0], p.h0, c0, Wx, Wh, b), ((N, H), (N, H), "lstm step cache")),
+        "lstm_forward": ((p.x, p.h0, c0, Wx, Wh, b), ((N, T, H), "lstm sequence cache")),
+        "lstm_step_backward": ((p.dh[:, 0], p.dh[:, -1], step_cache),
+                               ((N, D), (N, H), (N, H), (D, 4 * H), (H, 4 * H), (4 * H,))),
+        "lstm_backward": ((p.dh, seq_cache), ((N, T, D), (N, H), (N, H), (D, 4 * H), (H, 4 * H), (4 * H,))),
     }
 
 
@@ -281,10 +315,14 @@ def assert_same(before, after, where):
             assert_same(before[key], after[key], f"{where}[{key!r}]")
 
 
+CACHE_LENGTHS = {"cache": 5, "lstm step cache": 7, "lstm sequence cache": 8, "affine cache": 2}
+
+
 def check_output(out, expected, where):
     """out matches the expected structure: exactly np.ndarray float64 of each shape, floats, dicts."""
-    if expected == "cache":
-        assert isinstance(out, tuple) and len(out) == 5, f"{where}: a cache is a 5-tuple"
+    if isinstance(expected, str):                                       # a cache
+        n = CACHE_LENGTHS[expected]
+        assert isinstance(out, tuple) and len(out) == n, f"{where}: a {expected} is a {n}-tuple"
     elif expected is float:
         assert type(out) is float, f"{where}: expected a Python float, got {type(out).__name__}"
     elif isinstance(expected, dict):
@@ -303,8 +341,10 @@ def check_output(out, expected, where):
 
 def returned_arrays(name, out):
     """The returned arrays that must be new: all of them, except the cache of a forward function."""
-    if name in ("rnn_step_forward", "rnn_forward"):
+    if name in ("rnn_step_forward", "rnn_forward", "lstm_forward", "temporal_affine_forward"):
         out = out[0]
+    elif name == "lstm_step_forward":
+        out = out[:2]
     return arrays_in(out)
 
 

@@ -4,9 +4,11 @@ Legend: N batch, T time steps, D input size, H hidden size, k truncation length.
 torch.nn.RNN computes h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh), so
 W_ih = Wx.T (H, D), W_hh = Wh.T (H, H), b_ih = b and b_hh = 0. Gradients are
 those of L = sum(dh * h). The truncated schemes are written in torch with
-.detach() at their cut points. torch is the `oracle` extra: on Python 3.11
-these tests fail without it (CI installs it); on 3.12 and 3.13, where no torch
-wheel is installed, they skip and say why (tests/oracle.py).
+.detach() at their cut points. torch.nn.LSTM uses the contract's gate order
+i, f, g, o, so W_ih = Wx.T (4H, D), W_hh = Wh.T (4H, H), b_ih = b, b_hh = 0.
+torch is the `oracle` extra: on Python 3.11 these tests fail without it (CI
+installs it); on 3.12 and 3.13, where no torch wheel is installed, they skip
+and say why (tests/oracle.py).
 """
 import numpy as np
 import pytest
@@ -155,3 +157,76 @@ def test_temporal_softmax_loss_matches_torch_cross_entropy(oracle):
     ref.backward()
     assert abs(loss - ref.item()) <= TOL
     assert_close("dscores", dscores, s.grad)
+
+
+# --- LSTM --------------------------------------------------------------------------------
+
+def lstm_problem(regime, seed, weight_scale=1.0):
+    """x (N, T, D), h0, c0 (N, H) non-zero, Wx (D, 4H), Wh (H, 4H), b (4H,), dh (N, T, H), dc (N, H).
+
+    weight_scale 1 keeps the gates between saturation and linearity; 10 saturates most of them.
+    """
+    N, T, D, H = regime
+    rng = np.random.default_rng(seed)
+    return {"x": rng.standard_normal((N, T, D)), "h0": 0.5 * rng.standard_normal((N, H)),
+            "c0": rng.standard_normal((N, H)),
+            "Wx": weight_scale * rng.standard_normal((D, 4 * H)) / np.sqrt(D),
+            "Wh": weight_scale * rng.standard_normal((H, 4 * H)) / np.sqrt(H),
+            "b": weight_scale * 0.3 * rng.standard_normal(4 * H),
+            "dh": rng.standard_normal((N, T, H)), "dc": rng.standard_normal((N, H))}
+
+
+def torch_lstm(torch, Wx, Wh, b, cell=False):
+    """torch.nn.LSTM (batch_first) or torch.nn.LSTMCell holding the reference's weights."""
+    D, H = Wx.shape[0], Wh.shape[0]
+    module = (torch.nn.LSTMCell(D, H) if cell else torch.nn.LSTM(D, H, batch_first=True)).double()
+    suffix = "" if cell else "_l0"
+    with torch.no_grad():
+        getattr(module, "weight_ih" + suffix).copy_(torch.from_numpy(Wx.T.copy()))
+        getattr(module, "weight_hh" + suffix).copy_(torch.from_numpy(Wh.T.copy()))
+        getattr(module, "bias_ih" + suffix).copy_(torch.from_numpy(b))
+        getattr(module, "bias_hh" + suffix).zero_()
+    return module, suffix
+
+
+@pytest.mark.parametrize("weight_scale", [1.0, 10.0], ids=["moderate", "saturated"])
+def test_lstm_forward_and_backward_match_torch_nn_lstm(oracle, regime, weight_scale):
+    torch = oracle
+    p = lstm_problem(regime, seed=21, weight_scale=weight_scale)
+    h, cache = solutions.lstm_forward(p["x"], p["h0"], p["c0"], p["Wx"], p["Wh"], p["b"])
+    dx, dh0, dc0, dWx, dWh, db = solutions.lstm_backward(p["dh"], cache)
+
+    lstm, sfx = torch_lstm(torch, p["Wx"], p["Wh"], p["b"])
+    x_t, h0_t, c0_t = as_leaves(torch, p["x"], p["h0"], p["c0"])
+    h_t, (h_last, c_last) = lstm(x_t, (h0_t[None], c0_t[None]))       # states as (layers = 1, N, H)
+    assert_close("h", h, h_t)
+    assert_close("c[:, -1]", cache[6][:, -1], c_last[0])
+    (h_t * torch.from_numpy(p["dh"])).sum().backward()
+    assert_close("dx", dx, x_t.grad)
+    assert_close("dh0", dh0, h0_t.grad)
+    assert_close("dc0", dc0, c0_t.grad)
+    assert_close("dWx", dWx, getattr(lstm, "weight_ih" + sfx).grad.T)
+    assert_close("dWh", dWh, getattr(lstm, "weight_hh" + sfx).grad.T)
+    assert_close("db", db, getattr(lstm, "bias_ih" + sfx).grad)
+    assert_close("db (as b_hh)", db, getattr(lstm, "bias_hh" + sfx).grad)
+
+
+@pytest.mark.parametrize("weight_scale", [1.0, 10.0], ids=["moderate", "saturated"])
+def test_lstm_step_matches_torch_lstm_cell_with_a_cell_gradient(oracle, regime, weight_scale):
+    """One step, loss sum(dh * h_next) + sum(dc * c_next): dc_next != 0, as inside a sequence."""
+    torch = oracle
+    p = lstm_problem(regime, seed=22, weight_scale=weight_scale)
+    x_t, dh_next = p["x"][:, 0], p["dh"][:, 0]
+    h_next, c_next, cache = solutions.lstm_step_forward(x_t, p["h0"], p["c0"], p["Wx"], p["Wh"], p["b"])
+    dx_t, dh_prev, dc_prev, dWx, dWh, db = solutions.lstm_step_backward(dh_next, p["dc"], cache)
+
+    cell, _ = torch_lstm(torch, p["Wx"], p["Wh"], p["b"], cell=True)
+    xs, hp, cp = as_leaves(torch, x_t, p["h0"], p["c0"])
+    h1, c1 = cell(xs, (hp, cp))
+    assert_close("h_next", h_next, h1)
+    assert_close("c_next", c_next, c1)
+    ((h1 * torch.from_numpy(dh_next)).sum() + (c1 * torch.from_numpy(p["dc"])).sum()).backward()
+    for name, ours, theirs in (("dx_t", dx_t, xs.grad), ("dh_prev", dh_prev, hp.grad), ("dc_prev", dc_prev, cp.grad),
+                               ("dWx", dWx, cell.weight_ih.grad.T), ("dWh", dWh, cell.weight_hh.grad.T),
+                               ("db", db, cell.bias_ih.grad)):
+        assert_close(name, ours, theirs)

@@ -9,8 +9,8 @@ student was graded on: a student whose outputs agree with it is told its hint.
 
 Modules, one per notebook topic: rnn.py (forward and backward passes),
 gradcheck.py, contributions.py, truncation.py, truncation_complete.py (weighted
-links, checkpointing), vanishing.py, clipping.py, losses.py, language_model.py (the
-output layer and the assembled language model).
+links, checkpointing), vanishing.py, clipping.py, lstm.py (gated cells), losses.py,
+language_model.py (the output layer and the assembled language model).
 The sources use `np` and may call the other graded functions by name (which
 are the reference's while the grader runs them).
 """
@@ -46,9 +46,9 @@ def variant(template, old, new, count=1):
 
 
 def _collect():
-    from . import clipping, contributions, gradcheck, losses, rnn, truncation, vanishing
+    from . import clipping, contributions, gradcheck, losses, lstm, rnn, truncation, vanishing
     found = {}
-    modules = [rnn, gradcheck, contributions, truncation, vanishing, clipping, losses]
+    modules = [rnn, gradcheck, contributions, truncation, vanishing, clipping, lstm, losses]
     # truncation, completed (notebook 03)
     from . import truncation_complete
     modules.append(truncation_complete)
