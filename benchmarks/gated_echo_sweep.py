@@ -5,7 +5,7 @@ Trains both networks with bpttlab.gated_lab.echo_race's settings (H = 32, batch 
 Adam 0.01, gradient-norm clipping at 1, forget-gate bias 1, chunks of k = 2L
 steps with the state carried, one update per chunk) and the reference
 functions, for each delay L and seed below, and writes to
-bpttlab/data/gated_echo_sweep.json the final accuracy on fresh streams (chance
+toolbox/bpttlab/data/gated_echo_sweep.json the final accuracy on fresh streams (chance
 0.5) and the training loss averaged over blocks of 100 updates. The notebook
 runs a short live version of the same code with the student's functions.
 
@@ -20,7 +20,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-OUT = ROOT / "bpttlab" / "data" / "gated_echo_sweep.json"
+OUT = ROOT / "toolbox" / "bpttlab" / "data" / "gated_echo_sweep.json"
 SETTINGS = {"H": 32, "N": 32, "lr": 1e-2, "max_norm": 1.0, "forget_bias": 1.0, "k": "2 L"}
 SEEDS = (0, 1, 2)
 DELAYS = (15, 20)

@@ -15,7 +15,7 @@ where bugs hide: D != H, N > 1, T > 1, non-zero h0 and c0, dc_next != 0.
 """
 import numpy as np
 
-from .checking import expect_close, expect_shape, passed
+from .checking import expect_close, expect_shape, passed, self_check
 from .gradcheck_tools import check_backward
 from .selfchecks_rnn import (_copies, _expect_agree, _expect_cache, _expect_fresh, _expect_untouched,
                              _expect_working_numerical_gradient)
@@ -82,6 +82,7 @@ def _split(gates):
 
 # ---------------------------------------------------------------- lstm_step_forward
 
+@self_check
 def check_lstm_step_forward(lstm_step_forward):
     """Self-check of lstm_step_forward(x_t, h_prev, c_prev, Wx, Wh, b) -> (h_next, c_next, cache).
 
@@ -145,6 +146,7 @@ def check_lstm_step_forward(lstm_step_forward):
 
 # ---------------------------------------------------------------- lstm_forward
 
+@self_check
 def check_lstm_forward(lstm_forward, lstm_step_forward=None):
     """Self-check of lstm_forward(x, h0, c0, Wx, Wh, b) -> (h, cache).
 
@@ -220,6 +222,7 @@ def _step_pair(lstm_step_forward, lstm_step_backward):
     return forward, backward
 
 
+@self_check
 def check_lstm_step_backward(lstm_step_backward, lstm_step_forward, numerical_gradient):
     """Self-check of lstm_step_backward(dh_next, dc_next, cache) -> (dx_t, dh_prev, dc_prev, dWx, dWh, db).
 
@@ -279,6 +282,7 @@ def _reached(lstm_backward, lstm_forward, p):
     return [t for t in range(h.shape[1]) if np.abs(dx[:, t]).max() > 1e-12 * scale], bool(np.any(dc0 != 0))
 
 
+@self_check
 def check_lstm_backward(lstm_backward, lstm_forward, numerical_gradient, lstm_step_backward=None):
     """Self-check of lstm_backward(dh, cache) -> (dx, dh0, dc0, dWx, dWh, db).
 
