@@ -302,13 +302,15 @@ def bwrap_argv(kernel_argv, workdir, runtime_dir, limits, uid=None, bwrap=None, 
     """
     mounts = _Mounts()
     view = view or kernel_view(kernel_argv[0])
+    # The private /tmp first: a course or venv that lives under /tmp is then shown inside it (read-only,
+    # by the allow-list below) instead of being hidden by it.
+    mounts.add("--tmpfs", None, "/tmp", size=limits.tmp_mb * MiB, perms="1777")
     _view_mounts(mounts, view, path_file)
     mounts.args += ["--dev", "/dev"]
     mounts.dirs.add("/dev")
     mounts.add("--tmpfs", None, "/dev/shm", size=limits.tmp_mb * MiB, perms="1777")
     mounts.args += ["--proc", "/proc"]
     mounts.dirs.add("/proc")
-    mounts.add("--tmpfs", None, "/tmp", size=limits.tmp_mb * MiB, perms="1777")
     mounts.add("--bind", runtime_dir, runtime_dir)
     mounts.add("--ro-bind", workdir, SUBMISSION_MOUNT)
     mounts.add("--tmpfs", None, workdir, size=limits.workdir_mb * MiB, perms="1777")

@@ -470,7 +470,7 @@ def _install_course(where, editable):
     hard-linked from this test run's environment (no download). Returns (python, src, site-packages)."""
     src = where / "src"
     src.mkdir(parents=True)
-    for name in ("pyproject.toml", "README.md", "solutions", "autograder", "bpttlab", "course"):
+    for name in ("pyproject.toml", "README.md", "solutions", "autograder", "toolbox", "course"):
         source = ROOT / name
         if source.is_dir():
             shutil.copytree(source, src / name, ignore=shutil.ignore_patterns(
@@ -481,24 +481,27 @@ def _install_course(where, editable):
     subprocess.run([getattr(sys, "_base_executable", sys.executable), "-m", "venv", "--without-pip", str(venv)],
                    check=True, capture_output=True)
     site = next(venv.glob("lib/python3*/site-packages"))
-    skip = shutil.ignore_patterns("torch*", "nvidia*", "triton*", "playwright*", "__editable__*", "bptt_course*",
+    skip = shutil.ignore_patterns("torch*", "nvidia*", "triton*", "playwright*", "__editable__*", "bptt_course*", "bpttlab*",
                                   "__pycache__")
     shutil.copytree(sysconfig.get_paths()["purelib"], site, ignore=skip, copy_function=os.link,
                     dirs_exist_ok=True, symlinks=True)
     # --ignore-installed: never uninstall the course from the environment running the tests
     pip = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "--no-index",
            "--ignore-installed",
-           "--prefix", str(venv), *(["-e"] if editable else []), str(src)]
+           "--prefix", str(venv), *(["-e"] if editable else []), str(src / "toolbox"),
+           *(["-e"] if editable else []), str(src)]
     done = subprocess.run(pip, capture_output=True, text=True, cwd=where)
     assert done.returncode == 0, done.stderr[-3000:]
     return venv / "bin" / "python", src, site
 
 
-@pytest.mark.parametrize("editable", [False, True], ids=["installed", "editable"])
-def test_the_reference_is_unreachable_when_the_course_is_installed_under_usr_local(editable):
-    if os.geteuid() != 0 or not os.access("/usr/local", os.W_OK):
-        pytest.skip("installing into /usr/local needs root (the CI machine and the development machine are)")
-    where = Path(f"/usr/local/bptt-sandbox-test-{os.getpid()}-{'editable' if editable else 'installed'}")
+@pytest.mark.parametrize("top, editable", [("/usr/local", False), ("/usr/local", True), ("/tmp", True)],
+                         ids=["usr-local-installed", "usr-local-editable", "tmp-editable"])
+def test_the_reference_is_unreachable_when_the_course_is_installed_under_usr_local(top, editable):
+    """Also under /tmp, which the sandbox replaces by a private tmpfs: the kernel's venv must still be seen."""
+    if os.geteuid() != 0 or not os.access(top, os.W_OK):
+        pytest.skip(f"installing into {top} needs root (the CI machine and the development machine are)")
+    where = Path(f"{top}/bptt-sandbox-test-{os.getpid()}-{'editable' if editable else 'installed'}")
     try:
         python, src, site = _install_course(where, editable)
         installed = src if editable else site
