@@ -131,11 +131,14 @@ def _is_self_check(cell):
 
 # ----------------------------------------------------------------------------- what is in it
 
-def test_the_edition_holds_the_notebooks_the_wheel_and_the_install_files(edition):
+def test_the_edition_holds_the_assignments_the_wheel_and_the_install_files(edition):
     files = sorted(p.relative_to(edition).as_posix() for p in edition.rglob("*") if p.is_file())
-    notebooks = [f"{a}/{p.name}" for a in assignments() for p in sorted((ROOT / "course/source" / a).glob("*.ipynb"))]
+    # nbgrader releases every file of an assignment's folder (07 ships its spot-the-bug drills beside the notebook)
+    assignment_files = [f"{a}/{p.relative_to(ROOT / 'course/source' / a).as_posix()}" for a in assignments()
+                        for p in sorted((ROOT / "course/source" / a).rglob("*"))
+                        if p.is_file() and not {"__pycache__", ".ipynb_checkpoints"} & set(p.parts)]
     assert files == sorted(["README.md", "requirements.txt", "environment.yml", "edition.json", f"wheels/{WHEEL}",
-                            *notebooks])
+                            *assignment_files])
     requirements = [l for l in (edition / "requirements.txt").read_text().splitlines() if l and not l.startswith("#")]
     assert f"./wheels/{WHEEL}" in requirements and any(l.startswith("jupyterlab") for l in requirements)
     yml = (edition / "environment.yml").read_text()

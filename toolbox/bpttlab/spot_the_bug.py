@@ -2,9 +2,9 @@
 
 Legend (as in the course): N batch, T time steps, D input size, H hidden size, k truncation length.
 
-The drills are data: spot_the_bug.json, built by tools/build_spot_the_bug.py
-from autograder/mistakes/ and released with notebook 07 (next to the
-notebook). This module only reads that file: it never imports the autograder
+The drills are data: spot_the_bug.json, which tools/build_spot_the_bug.py
+builds out of autograder/mistakes/ and which is released with notebook 07
+(next to the notebook). This module only reads that file: it never imports the autograder
 or the reference. Each drill shows one function graded in notebooks 01-06
 with one mistake; the student picks the faulty line (when the mistake sits in
 one to three lines) and what goes wrong (the mistake's title, among titles of
