@@ -393,6 +393,7 @@ def _rlimit_preexec(limits, uid=None):
     """For the unsandboxed fallback: set the kernel's rlimits in the child before exec; with `uid` (root
     only) also the process limit, then drop to that user id for good (no groups, no_new_privs)."""
     import resource
+    supervisor = os.getpid()
 
     def apply():
         os.setsid()
@@ -414,6 +415,15 @@ def _rlimit_preexec(limits, uid=None):
             ctypes.CDLL(None, use_errno=True).prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
             if os.getuid() != uid or os.geteuid() != uid:
                 os._exit(126)
+        # Killed with its supervisor (which nbgrader may SIGKILL on shutdown): an orphaned kernel would keep
+        # nbgrader's output pipes open, and the grader waiting on them. Set after the user change, which
+        # clears it.
+        if sys.platform.startswith("linux"):
+            import ctypes
+            PR_SET_PDEATHSIG = 1
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+            if os.getppid() != supervisor:          # the supervisor died before the line above
+                os._exit(125)
     return apply
 
 

@@ -10,6 +10,7 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -523,3 +524,51 @@ def test_the_reference_is_unreachable_when_the_course_is_installed_under_usr_loc
     assert {m: e for m, e in result["imports"].items() if m not in ("solutions", "autograder")} == \
         {"numpy": None, "matplotlib.pyplot": None, "ipywidgets": None, "bpttlab": None}, result
     assert all(e in ("FileNotFoundError", "PermissionError") for e in result["reads"].values()), result
+
+
+@pytest.mark.parametrize("separate_user", [False, True], ids=["same-user", "separate-user"])
+def test_an_unsandboxed_kernel_dies_with_its_supervisor(tmp_path, separate_user):
+    """nbgrader may SIGKILL the supervisor on shutdown; its kernel must not live on (an orphan keeps nbgrader's
+    output pipes open, and the grader waiting on them: a Gradescope run hung 15 min on one)."""
+    if separate_user and os.geteuid() != 0:
+        pytest.skip("a kernel of its own user id needs root (the CI machine and the development machine are)")
+    workdir, runtime = tmp_path / "work", tmp_path / "runtime"
+    workdir.mkdir()
+    runtime.mkdir()
+    for folder in (tmp_path, workdir, runtime):
+        folder.chmod(0o755)
+    status = sandbox.SandboxStatus(False, "test: unsandboxed on purpose")
+    launcher = sandbox.sandbox_launcher(Limits(), allow_unsandboxed=True, status=status, separate_user=separate_user)
+    pid_file = workdir / "kernel.pid"
+    python = sys.executable
+    if separate_user:        # the kernel's user must be able to run it: not a Python under root's home
+        python = "/usr/bin/python3"
+        if not os.access(python, os.X_OK):
+            pytest.skip("no system Python at /usr/bin/python3 for a kernel of its own user")
+    kernel = [python, "-c", "import os, time; open('kernel.pid', 'w').write(str(os.getpid())); "
+                                    "time.sleep(120)"]                    # written in its working folder
+    supervisor = subprocess.Popen(launcher(kernel, workdir=workdir, runtime_dir=runtime))
+    try:
+        deadline = time.monotonic() + 60
+        while not (pid_file.is_file() and pid_file.read_text()) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        kernel_pid = int(pid_file.read_text())
+        supervisor.kill()                                  # SIGKILL: no clean-up of its own can run
+        supervisor.wait()
+        deadline = time.monotonic() + 10
+        while _alive(kernel_pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _alive(kernel_pid), "the kernel outlived its SIGKILLed supervisor"
+    finally:
+        supervisor.kill()
+        if pid_file.is_file() and pid_file.read_text() and _alive(int(pid_file.read_text())):
+            os.kill(int(pid_file.read_text()), signal.SIGKILL)
+
+
+def _alive(pid):
+    """Whether process `pid` runs (a zombie counts as ended)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
