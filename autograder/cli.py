@@ -1,6 +1,6 @@
 """The instructor's command line.
 
-    python -m autograder grade <assignment> [--workers N] [--student S ...] [--force]
+    python -m autograder grade <assignment> [--workers N] [--student S ...] [--force] [--run-all-cells]
     python -m autograder feedback <assignment>
     python -m autograder report [<assignment> ...] [--csv FILE]
     python -m autograder samples [<assignment> ...]
@@ -20,7 +20,10 @@ students are split into batches (one per worker by default, see
 --force --CourseDirectory.student_id_exclude=<everyone outside the batch>`
 against a private copy of gradebook.db (same course folder, same config,
 writing only `autograded/S/<assignment>/` of its students): one nbgrader start
-(~3 s of imports) per batch, not per student. This process, the only writer,
+(~3 s of imports) per batch, not per student. Each worker leaves out the
+course's own unchanged cells that no graded function depends on (plots,
+widgets, training runs: autograder/needed_cells.py; `--run-all-cells` runs
+them). This process, the only writer,
 copies what autograding wrote for each student S of the batch (submission
 timestamp, late penalties, auto scores, "needs manual grade" flags, auto
 comments) into the real gradebook. Manual scores already in the gradebook are
@@ -90,11 +93,12 @@ class Course:
         return self.root / "autograded" / student / assignment
 
     def nbgrader(self, *args, env=None, timeout=None):
-        """Run `nbgrader <args>` from the course folder; return the CompletedProcess (never raises on failure)."""
+        """Run `nbgrader <args>` (through autograder/run_nbgrader.py) from the course folder; return the
+        CompletedProcess (never raises on failure)."""
         bindir = str(Path(sys.executable).parent)
         # nbgrader calls the `alembic` program when it creates a gradebook: it must be on PATH
         full_env = {**os.environ, "PATH": bindir + os.pathsep + os.environ.get("PATH", ""), **(env or {})}
-        argv = [sys.executable, "-m", "nbgrader", *args]
+        argv = [sys.executable, "-m", "autograder.run_nbgrader", *args]   # `python -m nbgrader`, started faster
         # its own process group, so that a timeout stops nbgrader and the kernels it started
         with subprocess.Popen(argv, cwd=self.root, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               text=True, start_new_session=True, preexec_fn=_die_with_parent) as proc:
@@ -240,7 +244,7 @@ def batches_of(students, workers, names_in_submitted, batch_size=None):
 
 
 def autograde_batch(course, assignment, batch, snapshot, workdir, names_in_submitted, timeout=None, seed=None,
-                    allow_unsandboxed=False):
+                    allow_unsandboxed=False, run_all_cells=False):
     """Run plain `nbgrader autograde` once for a batch of students against a private copy of the gradebook.
 
     One nbgrader start (~3 s of imports) per batch instead of per student.
@@ -257,7 +261,9 @@ def autograde_batch(course, assignment, batch, snapshot, workdir, names_in_submi
     started at the same moment by parallel workers would otherwise race for
     the same TCP port. `seed` (if given) fixes the grading cases through
     $AUTOGRADER_SEED (autograder/nbgrader_plugin.py); otherwise each notebook
-    draws fresh ones. Returns a list of StudentRun in batch order.
+    draws fresh ones. Unless `run_all_cells`, the course's own cells that no
+    graded function depends on are left out (autograder/needed_cells.py).
+    Returns a list of StudentRun in batch order.
     """
     folder = Path(tempfile.mkdtemp(prefix="b", dir=workdir))
     private_db = folder / "gradebook.db"
@@ -275,6 +281,8 @@ def autograde_batch(course, assignment, batch, snapshot, workdir, names_in_submi
             "--KernelManager.transport=ipc", f"--KernelManager.ip={folder / 'kernel'}"]
     if allow_unsandboxed:
         args.append("--GradeOutsideKernel.allow_unsandboxed=True")
+    if not run_all_cells:
+        args.append("--GradeOutsideKernel.skip_unneeded_cells=True")
     limit = None if timeout is None else timeout * len(batch)
     env = None if seed is None else {"AUTOGRADER_SEED": str(seed)}
     try:
@@ -418,7 +426,7 @@ def check_sandbox(course, allow_unsandboxed=False):
 
 
 def grade_class(course, assignment, workers=2, students=None, force=False, timeout=None, seed=None,
-                progress=True, batch_size=None, allow_unsandboxed=False, scheduler=None):
+                progress=True, batch_size=None, allow_unsandboxed=False, scheduler=None, run_all_cells=False):
     """Autograde every submission of `assignment` (or only `students`), `workers` at a time.
 
     Returns a list of GradeResult in student order. The real gradebook is
@@ -460,11 +468,11 @@ def grade_class(course, assignment, workers=2, students=None, force=False, timeo
         snapshot = snapshot_gradebook(course.db_path, Path(workdir) / "snapshot.db")
         if client is not None:
             finished = cluster.run_batches(client, course, assignment, batches, snapshot, workdir, names, timeout,
-                                           seed, allow_unsandboxed)
+                                           seed, allow_unsandboxed, run_all_cells)
         else:
             # the workers start before this process imports nbgrader (and tqdm): those imports run while they do
             futures = [pool.submit(autograde_batch, course, assignment, b, snapshot, workdir, names, timeout, seed,
-                                   allow_unsandboxed) for b in batches]
+                                   allow_unsandboxed, run_all_cells) for b in batches]
             finished = (future.result() for future in as_completed(futures))
         try:
             from nbgrader.api import Gradebook
@@ -523,7 +531,7 @@ def cmd_grade(args):
     results = grade_class(course, args.assignment, workers=args.workers, students=args.student,
                           force=args.force, timeout=args.timeout, seed=args.seed, progress=not args.quiet,
                           batch_size=args.batch_size, allow_unsandboxed=args.allow_unsandboxed,
-                          scheduler=args.scheduler)
+                          scheduler=args.scheduler, run_all_cells=args.run_all_cells)
     from autograder import report   # after grading: it imports nbgrader (see grade_class)
     print_grade_table(args.assignment, results, report.named_mistakes(course.root, args.assignment))
     banner = report.format_unsandboxed(args.assignment, report.unsandboxed(course.root, args.assignment))
@@ -661,6 +669,9 @@ def build_parser():
     g.add_argument("--scheduler", metavar="ADDRESS", default=None,
                    help="grade on a Dask cluster: a scheduler address (tcp://host:8786) or 'local' (a local "
                         "cluster of --workers processes); needs the `cluster` extra (autograder/cluster.py)")
+    g.add_argument("--run-all-cells", action="store_true",
+                   help="run every cell of each submission, as plain `nbgrader autograde` does (default: leave out "
+                        "the course's own unchanged cells no graded function depends on; same scores, faster)")
     g.add_argument("--batch-size", type=int, default=None,
                    help="students per nbgrader process, as a work queue (default: one batch per worker, round-robin)")
     add_timeout(g)

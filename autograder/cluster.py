@@ -20,7 +20,8 @@ import tempfile
 from pathlib import Path
 
 
-def grade_batch_on_worker(course_root, assignment, batch, snapshot_bytes, names, timeout, seed, allow_unsandboxed):
+def grade_batch_on_worker(course_root, assignment, batch, snapshot_bytes, names, timeout, seed, allow_unsandboxed,
+                          run_all_cells=False):
     """Run on a Dask worker: grade one batch; ([(student, ok, message)], bytes of the private gradebook)."""
     import os
     import sys
@@ -32,7 +33,7 @@ def grade_batch_on_worker(course_root, assignment, batch, snapshot_bytes, names,
         snapshot = Path(workdir) / "snapshot.db"
         snapshot.write_bytes(snapshot_bytes)
         runs = autograde_batch(course, assignment, batch, snapshot, workdir, names, timeout, seed,
-                               allow_unsandboxed)
+                               allow_unsandboxed, run_all_cells)
         db = runs[0].private_db.read_bytes() if runs and runs[0].private_db.is_file() else b""
         return [(r.student, r.ok, r.message) for r in runs], db
 
@@ -53,13 +54,14 @@ def worker_count(client):
     return max(1, len(client.scheduler_info().get("workers", {})))
 
 
-def run_batches(client, course, assignment, batches, snapshot, workdir, names, timeout, seed, allow_unsandboxed):
+def run_batches(client, course, assignment, batches, snapshot, workdir, names, timeout, seed, allow_unsandboxed,
+                run_all_cells=False):
     """Yield, batch by batch as they finish, a list of cli.StudentRun whose private_db is a local copy."""
     from distributed import as_completed
     from .cli import StudentRun
     data = Path(snapshot).read_bytes()
     futures = [client.submit(grade_batch_on_worker, str(course.root), assignment, b, data, names, timeout, seed,
-                             allow_unsandboxed, pure=False, retries=0) for b in batches]
+                             allow_unsandboxed, run_all_cells, pure=False, retries=0) for b in batches]
     for future in as_completed(futures):
         runs, db = future.result()
         local = Path(tempfile.mkdtemp(prefix="d", dir=workdir)) / "gradebook.db"

@@ -10,7 +10,9 @@ submitted notebook it
    test cell, in order, with nbgrader's per-cell timeout, errors allowed, and
    outputs kept for the feedback. Cell tags (`skip-execution`,
    `raises-exception`, ...) are ignored: test cells are never run in the
-   kernel at all, every other code cell always is;
+   kernel at all, every other code cell is, except (with `skip_unneeded_cells`,
+   on in `python -m autograder grade`) the course's own unchanged plain cells
+   that no graded function depends on (needed_cells.py);
 2. grades every graded function F whose answer cell (grade_id F) is in the
    notebook, in the course's order whatever the cells' (`grading_order`: building
    blocks first), with grading.grade_function(F, RemoteEvaluator, seed), in this
@@ -50,10 +52,12 @@ The results file (one per student and assignment; notebooks merged):
                                                      "what": "the reference divided by N ..."}]}},
          "test_cells": {"rnn_forward_test": {"function": "rnn_forward", "score": 2.1,
                                              "max_score": 3.0}},
-         "timing": {"kernel_start": 1.2, "student_cells": 0.8, "graded_calls": 0.5, "shutdown": 0.1}}}}
+         "timing": {"kernel_start": 1.2, "student_cells": 0.8, "graded_calls": 0.5, "shutdown": 0.1},
+         "cells_not_run": [5, 10]}}}
 
 `timing` (seconds, or null when the notebook was refused unread) splits this notebook's grading: the
 kernel's start (until it answers), the student's cells, the graded calls, the kernel's shutdown.
+`cells_not_run`: the cells left out with `skip_unneeded_cells` (needed_cells.py), by index.
 """
 import datetime
 import json
@@ -77,6 +81,8 @@ from . import kernels
 from .outputs import OutputBudget
 
 RESULTS_FOLDER = "autograder_results"
+NOT_RUN_NOTE = ("[Not run when grading: this is one of the course's own cells, unchanged, and no graded "
+                "function depends on it. Run it in your notebook to see its output.]\n")
 MAX_RESTARTS = 3
 
 
@@ -316,6 +322,10 @@ class GradeOutsideKernel(Execute):
                                      "container: run each kernel as a user id of its own that cannot read "
                                      "what only root may read (autograder.sandbox_launcher).").tag(config=True)
     limits = Dict({}, help="Resource limits of the sandbox (autograder.limits.Limits fields).").tag(config=True)
+    skip_unneeded_cells = Bool(False, help="Leave out the course's own plain cells that no graded function "
+                                           "depends on (autograder/needed_cells.py); `python -m autograder "
+                                           "grade` turns it on. Scores are the same; the feedback shows a "
+                                           "note in those cells instead of their output.").tag(config=True)
 
     @default("shutdown_kernel")
     def _shutdown_kernel_default(self):
@@ -391,6 +401,7 @@ class GradeOutsideKernel(Execute):
         reports, failures, notes = {}, {}, []
         self.restarts = 0
         self._timing = None
+        self._not_run = []
         refused = self._drop_symlinked_files(resources, notes)
         if refused:
             return self._refuse(nb, resources, refused, tests, answers, seed, notes)
@@ -400,12 +411,16 @@ class GradeOutsideKernel(Execute):
             self.reset_execution_trackers()
             self._check_assign_resources(resources)
             self.skip_cells_with_tag = f"never-skip-{secrets.token_hex(16)}"   # tags cannot skip a cell
+            self._not_run = self._cells_not_needed(resources, tests) if self.skip_unneeded_cells else []
+            for i in self._not_run:
+                self.nb.cells[i].outputs = [new_output("stream", name="stdout", text=NOT_RUN_NOTE)]
             with self.setup_kernel():
                 kernels.heal_channels(self.kc)          # arm: an oversized output must not leave us deaf
                 info = self.wait_for_reply(self.kc.kernel_info())
                 started = time.perf_counter()
                 self.nb.metadata["language_info"] = info["content"]["language_info"]
-                code_cells = [i for i, c in enumerate(self.nb.cells) if c.cell_type == "code" and i not in tests]
+                code_cells = [i for i, c in enumerate(self.nb.cells)
+                              if c.cell_type == "code" and i not in tests and i not in self._not_run]
                 self._no_replay = set()            # cells that killed or hung the kernel: never run again
                 ran = graded = None
                 try:
@@ -428,6 +443,26 @@ class GradeOutsideKernel(Execute):
         test_cells = self._write_test_cells(tests, reports, failures, answers, notes=notes)
         self._save_results(resources, seed, reports, failures, test_cells, notes)
         return self.nb, self.resources
+
+    def _cells_not_needed(self, resources, tests):
+        """The indices of the cells grading leaves out (needed_cells.py); none when the course's own
+        version of the notebook (source/<assignment>/<notebook>.ipynb) cannot be read."""
+        import nbformat
+        from . import needed_cells
+        info = (resources or {}).get("nbgrader", {})
+        if not (info.get("assignment") and info.get("notebook")):
+            return []
+        coursedir = CourseDirectory(config=self.config)
+        path = (Path(coursedir.root) / coursedir.source_directory / info["assignment"]
+                / f"{info['notebook']}.ipynb")
+        try:
+            course = nbformat.read(path, as_version=4)
+        except (OSError, ValueError) as e:
+            self.log.warning("Every cell runs: the course's notebook %s could not be read (%s)", path, e)
+            return []
+        run = [i for i, c in enumerate(self.nb.cells) if c.cell_type == "code" and i not in tests]
+        return needed_cells.cells_not_needed(self.nb.cells, run, needed_cells.course_plain_sources(course),
+                                             graded_functions())
 
     def _submitted_dir(self, resources):
         info = (resources or {}).get("nbgrader", {})
@@ -645,7 +680,8 @@ class GradeOutsideKernel(Execute):
             "unsandboxed": None if self._sandboxed() else getattr(self, "_status", None) and self._status.detail,
             "notes": notes, "functions": functions, "test_cells": test_cells,
             "grading_order": list(getattr(self, "_grading_order", ())),
-            "limits_in_force": self._limits_in_force(), "timing": getattr(self, "_timing", None)}
+            "limits_in_force": self._limits_in_force(), "timing": getattr(self, "_timing", None),
+            "cells_not_run": list(getattr(self, "_not_run", ()))}
         handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{student}.", suffix=".json")
         with os.fdopen(handle, "w") as f:
             json.dump(data, f, indent=1, sort_keys=True)

@@ -35,6 +35,7 @@ functions here on the decoded arguments.
 """
 import base64
 import contextlib
+import functools
 import inspect
 import io
 import json
@@ -262,8 +263,10 @@ def _kernel_call(user_ns, request, token):
     send("result", result)
 
 
+@functools.lru_cache(maxsize=1)
 def _kernel_source():
-    """The harness source loaded into the kernel: specs.py, evaluate.py's rules, the wire format, _kernel_call."""
+    """The harness source loaded into the kernel: specs.py, evaluate.py's rules, the wire format, _kernel_call.
+    Built once per process (reading the sources costs ~50 ms; a notebook opens up to 3 sessions)."""
     scalars = ", ".join(t.__name__ if t.__module__ == "builtins" else f"np.{t.__name__}" for t in PLAIN_SCALARS)
     parts = [
         inspect.getsource(specs),

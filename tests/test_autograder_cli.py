@@ -210,3 +210,17 @@ def test_bad_input_gets_a_specific_error(courses, argv, message):
     course = courses[0]
     with pytest.raises((SystemExit, ValueError), match=message):
         cli.main(["--course", str(course), *argv])
+
+
+def test_the_workers_nbgrader_starts_without_compiling_the_iri_grammars():
+    """autograder/run_nbgrader.py: `python -m nbgrader` less ~1.5 s of CPU; nbgrader still works."""
+    probe = ("import runpy, sys\n"
+             "sys.argv = ['nbgrader', '--version']\n"
+             "try:\n"
+             "    runpy.run_module('autograder.run_nbgrader', run_name='__main__')\n"
+             "except SystemExit as e:\n"
+             "    assert not e.code, e.code\n"
+             "print('lark imported:', 'lark' in sys.modules)\n")
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "nbgrader version" in run.stdout and "lark imported: False" in run.stdout, run.stdout
