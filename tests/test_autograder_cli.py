@@ -224,3 +224,19 @@ def test_the_workers_nbgrader_starts_without_compiling_the_iri_grammars():
     run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-2000:]
     assert "nbgrader version" in run.stdout and "lark imported: False" in run.stdout, run.stdout
+
+
+def test_grade_leaves_out_the_course_cells_no_graded_function_needs_and_says_so(courses):
+    """Same scores as plain nbgrader (test above), which runs every cell; here the course's own plain cells
+    hold a note instead of their output, and the results name them."""
+    import json
+    from autograder.nbgrader_plugin import NOT_RUN_NOTE, results_path
+    course, plain, _ = courses
+    for student in ("sample_reference", "sample_mistakes_a"):
+        nb = nbformat.read(course / "autograded" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+        noted = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"
+                 and [o.get("text") for o in c.outputs] == [NOT_RUN_NOTE]]
+        recorded = json.loads(results_path(course, ASSIGNMENT, student).read_text())
+        assert noted and recorded["notebooks"][ASSIGNMENT]["cells_not_run"] == noted
+        in_plain = json.loads(results_path(plain, ASSIGNMENT, student).read_text())
+        assert in_plain["notebooks"][ASSIGNMENT]["cells_not_run"] == []
