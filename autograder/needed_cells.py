@@ -7,10 +7,11 @@ are most of a notebook's running time. A code cell is left out of a graded run w
 1. it is a plain cell (not an answer, test or provided cell of nbgrader);
 2. its source is, up to trailing white space, one of the course's own plain cells of that notebook
    (course/source/): a cell the student wrote or edited always runs;
-3. it parses as Python, and no cell that does run reads a name it binds. A name is read when it is
-   loaded anywhere in a cell, function bodies included (they read globals when the grader calls them);
-   the graded functions' names count as read by the grader. This closes over the kept cells: a cell
-   kept because of a name it binds keeps, in turn, the cells binding what it reads.
+3. it parses as Python, and no cell that does run reads a name it binds. A cell reads the names it
+   loads at module level, and those a function body loads without binding them itself (a function
+   reads globals when the grader calls it); the graded functions' names count as read by the grader.
+   This closes over the kept cells: a cell kept because of a name it binds keeps, in turn, the cells
+   binding what it reads.
 
 If any cell that runs looks up names dynamically (`globals()`, `eval`, `get_ipython()`, a frame's
 `f_globals`, ...) or cannot be parsed (an IPython magic), every cell runs. The cells left out are the
