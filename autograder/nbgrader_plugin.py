@@ -411,7 +411,8 @@ class GradeOutsideKernel(Execute):
             self.reset_execution_trackers()
             self._check_assign_resources(resources)
             self.skip_cells_with_tag = f"never-skip-{secrets.token_hex(16)}"   # tags cannot skip a cell
-            self._not_run = self._cells_not_needed(resources, tests) if self.skip_unneeded_cells else []
+            runnable = [i for i, c in enumerate(self.nb.cells) if c.cell_type == "code" and i not in tests]
+            self._not_run = self._cells_not_needed(resources, runnable) if self.skip_unneeded_cells else []
             for i in self._not_run:
                 self.nb.cells[i].outputs = [new_output("stream", name="stdout", text=NOT_RUN_NOTE)]
             with self.setup_kernel():
@@ -419,8 +420,7 @@ class GradeOutsideKernel(Execute):
                 info = self.wait_for_reply(self.kc.kernel_info())
                 started = time.perf_counter()
                 self.nb.metadata["language_info"] = info["content"]["language_info"]
-                code_cells = [i for i, c in enumerate(self.nb.cells)
-                              if c.cell_type == "code" and i not in tests and i not in self._not_run]
+                code_cells = [i for i in runnable if i not in self._not_run]
                 self._no_replay = set()            # cells that killed or hung the kernel: never run again
                 ran = graded = None
                 try:
@@ -444,9 +444,10 @@ class GradeOutsideKernel(Execute):
         self._save_results(resources, seed, reports, failures, test_cells, notes)
         return self.nb, self.resources
 
-    def _cells_not_needed(self, resources, tests):
-        """The indices of the cells grading leaves out (needed_cells.py); none when the course's own
-        version of the notebook (source/<assignment>/<notebook>.ipynb) cannot be read."""
+    def _cells_not_needed(self, resources, runnable):
+        """The indices among `runnable` (the code cells but tests) of the cells grading leaves out
+        (needed_cells.py); none when the course's own version of the notebook
+        (source/<assignment>/<notebook>.ipynb) cannot be read."""
         import nbformat
         from . import needed_cells
         info = (resources or {}).get("nbgrader", {})
@@ -460,8 +461,7 @@ class GradeOutsideKernel(Execute):
         except (OSError, ValueError) as e:
             self.log.warning("Every cell runs: the course's notebook %s could not be read (%s)", path, e)
             return []
-        run = [i for i, c in enumerate(self.nb.cells) if c.cell_type == "code" and i not in tests]
-        return needed_cells.cells_not_needed(self.nb.cells, run, needed_cells.course_plain_sources(course),
+        return needed_cells.cells_not_needed(self.nb.cells, runnable, needed_cells.course_plain_sources(course),
                                              graded_functions())
 
     def _submitted_dir(self, resources):

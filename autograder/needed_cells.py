@@ -61,14 +61,31 @@ def _root_name(node):
     return node.id if isinstance(node, ast.Name) else None
 
 
-_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp,
-           ast.GeneratorExp)
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+_SCOPES = _FUNCTIONS + _COMPREHENSIONS
+
+
+def _binds(node):
+    """The names one node binds in its scope: assignment and deletion targets, definitions, imports
+    (`*` for a star import), `except ... as`, and match captures."""
+    if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+        return {node.id}
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return {node.name}
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        return {alias.asname or alias.name.split(".")[0] for alias in node.names}
+    if isinstance(node, (ast.ExceptHandler, ast.MatchAs, ast.MatchStar)) and node.name:
+        return {node.name}
+    if isinstance(node, ast.MatchMapping) and node.rest:
+        return {node.rest}
+    return set()
 
 
 def _local_names(scope):
     """The names local to a function, lambda or comprehension: its parameters or targets, and every name
     its own body binds (nested scopes excluded), less those it declares global."""
-    if isinstance(scope, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+    if isinstance(scope, _COMPREHENSIONS):
         return {n.id for g in scope.generators for n in ast.walk(g.target) if isinstance(n, ast.Name)}
     a = scope.args
     names = {arg.arg for arg in a.posonlyargs + a.args + a.kwonlyargs + [a.vararg, a.kwarg] if arg}
@@ -78,14 +95,7 @@ def _local_names(scope):
         node = todo.pop()
         if isinstance(node, (ast.Global, ast.Nonlocal)):
             declared.update(node.names)
-        elif isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
-            names.add(node.id)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.add(node.name)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            names.update(al.asname or al.name.split(".")[0] for al in node.names)
-        elif isinstance(node, ast.ExceptHandler) and node.name:
-            names.add(node.name)
+        names |= _binds(node)
         if not isinstance(node, _SCOPES):
             todo.extend(ast.iter_child_nodes(node))
     return names - declared
@@ -97,7 +107,7 @@ def _global_reads(node, local=frozenset(), into=None):
     into = set() if into is None else into
     if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id not in local:
         into.add(node.id)
-    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+    if isinstance(node, _FUNCTIONS):
         # decorators, defaults and annotations are evaluated where the function is defined
         outside = [*getattr(node, "decorator_list", []), *node.args.defaults,
                    *[d for d in node.args.kw_defaults if d is not None]]
@@ -107,7 +117,7 @@ def _global_reads(node, local=frozenset(), into=None):
         for child in (node.body if isinstance(node.body, list) else [node.body]):
             _global_reads(child, inner, into)
         return into
-    if isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+    if isinstance(node, _COMPREHENSIONS):
         inner = local | _local_names(node)
         for child in ast.iter_child_nodes(node):
             _global_reads(child, inner, into)
@@ -130,17 +140,13 @@ def names_of(source):
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
         return None
-    bound, dynamic, star = set(), False, False
+    bound, every_name, dynamic = set(), set(), False
     for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
-            bound.add(node.id)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            bound.add(node.name)
+        bound |= _binds(node)
+        if isinstance(node, ast.Name):
+            every_name.add(node.id)
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            for alias in node.names:
-                star |= alias.name == "*"
-                bound.add(alias.asname or alias.name.split(".")[0])
-                dynamic |= alias.name.split(".")[0] == "__main__"
+            dynamic |= any(alias.name.split(".")[0] == "__main__" for alias in node.names)
         elif isinstance(node, ast.Attribute):
             dynamic |= node.attr in DYNAMIC_ATTRIBUTES
             if not isinstance(node.ctx, ast.Load):
@@ -148,9 +154,8 @@ def names_of(source):
         elif isinstance(node, ast.Subscript) and not isinstance(node.ctx, ast.Load):
             bound.add(_root_name(node))
     bound.discard(None)
-    read = _global_reads(tree)
-    every_name = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
-    return (EVERYTHING if star else bound), read, dynamic or bool(every_name & DYNAMIC_NAMES)
+    dynamic |= bool(every_name & DYNAMIC_NAMES)
+    return (EVERYTHING if "*" in bound else bound), _global_reads(tree), dynamic
 
 
 def cells_not_needed(cells, run, course_sources, graded_names):
@@ -161,12 +166,11 @@ def cells_not_needed(cells, run, course_sources, graded_names):
     """
     candidates, kept = {}, []
     for i in run:
-        cell = cells[i]
-        names = names_of(cell.source) if is_plain(cell) else None
-        if names is not None and normalized(cell.source) in course_sources:
+        cell, names = cells[i], names_of(cells[i].source)
+        if names is not None and is_plain(cell) and normalized(cell.source) in course_sources:
             candidates[i] = names
         else:
-            kept.append(names_of(cell.source))
+            kept.append(names)
     if any(names is None or names[2] for names in kept):
         return []                                       # a magic or a dynamic lookup: it may read anything
     needed = set(graded_names).union(*(read for _, read, _ in kept))

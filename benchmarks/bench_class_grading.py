@@ -117,34 +117,30 @@ def auto_scores(course, assignments, students):
 PHASES = ("kernel_start", "student_cells", "graded_calls", "shutdown")
 
 
-def phase_seconds(course, assignment, students):
-    """{phase: seconds summed over the class} from the timing the grader records per notebook
+def notebook_records(course, assignment, students):
+    """Yield the grader's record of every graded notebook of the class
     (autograder_results/<assignment>/<student>.json, see autograder/nbgrader_plugin.py)."""
     import json
     from autograder.nbgrader_plugin import results_path
-    totals = dict.fromkeys(PHASES, 0.0)
     for s in students:
         path = results_path(course, assignment, s)
-        if not path.is_file():
-            continue
-        for nb in json.loads(path.read_text()).get("notebooks", {}).values():
-            for phase in PHASES:
-                totals[phase] += (nb.get("timing") or {}).get(phase, 0.0)
+        if path.is_file():
+            yield from json.loads(path.read_text()).get("notebooks", {}).values()
+
+
+def phase_seconds(course, assignment, students):
+    """{phase: seconds summed over the class} from the timing the grader records per notebook."""
+    totals = dict.fromkeys(PHASES, 0.0)
+    for nb in notebook_records(course, assignment, students):
+        for phase in PHASES:
+            totals[phase] += (nb.get("timing") or {}).get(phase, 0.0)
     return totals
 
 
 def cells_left_out(course, assignment, students):
     """(cells left out, notebooks) over the class: the `cells_not_run` the grader records per notebook."""
-    import json
-    from autograder.nbgrader_plugin import results_path
-    left_out = notebooks = 0
-    for s in students:
-        path = results_path(course, assignment, s)
-        if path.is_file():
-            for nb in json.loads(path.read_text()).get("notebooks", {}).values():
-                left_out += len(nb.get("cells_not_run") or ())
-                notebooks += 1
-    return left_out, notebooks
+    records = list(notebook_records(course, assignment, students))
+    return sum(len(nb.get("cells_not_run") or ()) for nb in records), len(records)
 
 
 def breakdown_table(label, wall, slots, phases, n):

@@ -73,6 +73,12 @@ def test_a_course_cell_that_rebinds_a_graded_function_or_changes_a_read_module_r
     assert skipped(cells, course) == []
 
 
+def test_a_name_bound_by_except_as_counts_as_bound():
+    course = ["try:\n    import fast_backend\nexcept ImportError as missing:\n    pass"]
+    cells = [*map(new_code_cell, course), answer("def rnn_forward(x):\n    return missing")]
+    assert skipped(cells, course) == []
+
+
 @pytest.mark.parametrize("reader", [
     "def rnn_forward(x):\n    return x * globals()['SCALE']",
     "def rnn_forward(x):\n    return eval('x * SCALE')",
